@@ -15,7 +15,8 @@ import (
 
 // maxHeaderSize is the largest header accepted, in bytes. The reference
 // Rust implementation (huggingface/safetensors, safetensors/src/tensor.rs,
-// MAX_HEADER_SIZE) uses the same limit. A ResNet-50 header is about 30 kB.
+// MAX_HEADER_SIZE) uses the same limit. For scale, a ResNet-50 header has
+// 320 entries of roughly 90 bytes, about 30 kB.
 const maxHeaderSize = 100_000_000
 
 // corruptHint ends the message of every error that finds a damaged file.
@@ -114,9 +115,9 @@ func readFullAt(r io.ReaderAt, buf []byte, offset int64) error {
 		return nil
 	}
 	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
+		return errors.Errorf("got %d of %d bytes at offset %d, so the file is shorter than its reported size; check that no other program is writing it", n, len(buf), offset)
 	}
-	return errors.Wrapf(err, "got %d of %d bytes at offset %d, so the file is shorter than its reported size", n, len(buf), offset)
+	return errors.Wrapf(err, "read %d bytes at offset %d", len(buf), offset)
 }
 
 // headerEntry is one validated tensor entry of the header. begin and end
