@@ -122,13 +122,18 @@ func (t *Trainer) Close() error {
 // loader produces them) and labels their classes. The weights are left unchanged when the loss
 // is not finite, and the error names the step.
 func (t *Trainer) Step(images []float32, labels []int) (StepResult, error) {
+	return t.step(labels, func() error { return fillInput(t.Net.Input, images, len(labels)) })
+}
+
+// step runs one training step after bind has written the images into the input tensor.
+func (t *Trainer) step(labels []int, bind func() error) (StepResult, error) {
 	res := StepResult{Step: t.Opt.Step(), LR: t.Opt.LR()}
 
 	// Bind the batch.
 	if len(labels) != t.cfg.BatchSize {
 		return res, errors.Errorf("step %d: got %d labels, the training graph takes batches of exactly %d", res.Step, len(labels), t.cfg.BatchSize)
 	}
-	if err := fillInput(t.Net.Input, images, len(labels)); err != nil {
+	if err := bind(); err != nil {
 		return res, errors.Wrapf(err, "step %d", res.Step)
 	}
 	if err := Targets(t.targetV, labels, t.cfg.Model.Classes, t.cfg.LabelSmoothing); err != nil {
