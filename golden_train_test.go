@@ -174,4 +174,3 @@ func TestGoldenLoss(t *testing.T) {
 		})
 	}
 }
-
