@@ -143,8 +143,9 @@ type Network struct {
 	Layers []*graph.Layer
 	Mode   *graph.Mode
 
-	state  []Entry
-	shared *Network
+	state    []Entry
+	shared   *Network
+	dropouts []graph.Reseeder
 }
 
 // New builds the network described by cfg on g, reading the input node x (N×C×H×W).
@@ -196,6 +197,7 @@ func build(g *gorgonia.ExprGraph, x *gorgonia.Node, cfg Config, src *Network) (*
 	net.Output = out
 	net.Params = b.Params
 	net.Layers = b.Layers
+	net.dropouts = b.Dropouts
 	return net, nil
 }
 
@@ -350,6 +352,15 @@ func (net *Network) Norm(name string) *BatchNorm {
 // SetTraining switches the network (and every network sharing its mode) between training mode
 // (batch statistics, dropout active) and inference mode. No rebuild is needed.
 func (net *Network) SetTraining(on bool) { net.Mode.SetTraining(on) }
+
+// ReseedDropout restarts every dropout layer's mask sequence from seed (each layer from its own
+// value derived from seed). A trainer calls it at the start of each epoch with a seed derived from
+// the run's seed and the epoch, so that a resumed run draws the same masks.
+func (net *Network) ReseedDropout(seed uint64) {
+	for i, d := range net.dropouts {
+		d.Reseed(seed + uint64(i)*0x9e3779b97f4a7c15)
+	}
+}
 
 // ParamCount returns the number of learnable values.
 func (net *Network) ParamCount() int {

@@ -79,6 +79,9 @@ type Builder struct {
 	// scale to start at 0 (used for the last normalization of a residual block).
 	Norm func(b *Builder, x *gorgonia.Node, name string, zeroScale bool) (*gorgonia.Node, error)
 
+	// Dropouts are the dropout layers added so far, in build order.
+	Dropouts []Reseeder
+
 	producer map[*gorgonia.Node]string
 }
 
@@ -209,10 +212,11 @@ func (b *Builder) GlobalAvgPool(x *gorgonia.Node, name string) (*gorgonia.Node, 
 
 // Dropout adds dropout with the given rate, driven by the builder's mode.
 func (b *Builder) Dropout(x *gorgonia.Node, name string, rate float64) (*gorgonia.Node, error) {
-	y, err := Dropout(x, rate, b.Mode, b.Rand.Uint64())
+	y, op, err := dropout(x, rate, b.Mode, b.Rand.Uint64())
 	if err != nil {
 		return nil, errors.Wrapf(err, "%s", name)
 	}
+	b.Dropouts = append(b.Dropouts, op)
 	b.Record(name, "Dropout "+ftoa(rate), y, 0, x)
 	return y, nil
 }

@@ -27,11 +27,21 @@ func (m *Mode) Training() bool { return m.training.Load() }
 // 1/(1-rate) in training mode, and x unchanged in inference mode. The mask comes from a generator
 // seeded with seed, so a run is reproducible. rate must lie in [0, 1).
 func Dropout(x *gorgonia.Node, rate float64, mode *Mode, seed uint64) (*gorgonia.Node, error) {
+	y, _, err := dropout(x, rate, mode, seed)
+	return y, err
+}
+
+// Reseeder restarts the random mask sequence of a dropout layer.
+type Reseeder interface {
+	Reseed(seed uint64)
+}
+
+func dropout(x *gorgonia.Node, rate float64, mode *Mode, seed uint64) (*gorgonia.Node, *dropoutOp, error) {
 	if !(rate >= 0 && rate < 1) {
-		return nil, errors.Errorf("dropout: rate %v is outside [0, 1): it is the probability of dropping an activation", rate)
+		return nil, nil, errors.Errorf("dropout: rate %v is outside [0, 1): it is the probability of dropping an activation", rate)
 	}
 	if mode == nil {
-		return nil, errors.New("dropout: mode is nil: pass the network's *graph.Mode")
+		return nil, nil, errors.New("dropout: mode is nil: pass the network's *graph.Mode")
 	}
 	op := &dropoutOp{
 		rate:   rate,
@@ -40,8 +50,13 @@ func Dropout(x *gorgonia.Node, rate float64, mode *Mode, seed uint64) (*gorgonia
 		rng:    rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)),
 		serial: NextSerial(),
 	}
-	return gorgonia.ApplyOp(op, x)
+	y, err := gorgonia.ApplyOp(op, x)
+	return y, op, err
 }
+
+// Reseed restarts the mask sequence from seed, so that a resumed run draws the same masks as an
+// uninterrupted one.
+func (op *dropoutOp) Reseed(seed uint64) { op.rng = rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)) }
 
 // dropoutOp keeps the mask of its last training-mode run for the backward pass. The mask holds
 // 0 or 1/(1-rate) per element; masked is false after an inference-mode run, when the gradient
