@@ -169,8 +169,9 @@ func compareTensor(name string, got []float64, want summary, tol float64) string
 		{"abs sum", absSum, want.AbsSum, want.AbsSum},
 		{"sum of squares", sqSum, want.SqSum, want.SqSum},
 	} {
-		if d := math.Abs(c.got - c.want); d > tol*math.Max(c.magnitude, 1) || math.IsNaN(d) {
-			return fmt.Sprintf("%s: %s is %v, want %v: difference %.3g, tolerance %.3g", name, c.what, c.got, c.want, d, tol*math.Max(c.magnitude, 1))
+		allowed := tol * math.Max(c.magnitude, 1)
+		if d := math.Abs(c.got - c.want); d > allowed || math.IsNaN(d) {
+			return fmt.Sprintf("%s: %s is %v, want %v: difference %.3g, tolerance %.3g", name, c.what, c.got, c.want, d, allowed)
 		}
 	}
 	return ""

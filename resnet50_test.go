@@ -57,15 +57,19 @@ type forwardGolden struct {
 	RunningAfterTrain map[string]summary `json:"running_after_train"`
 	LossEval          *float64           `json:"loss_eval"`
 	GradsEval         map[string]summary `json:"grads_eval"`
+	// TorchFloat32 is PyTorch's own float32 training pass, present for float32 cases.
+	TorchFloat32 *struct {
+		GradsTrain map[string]summary `json:"grads_train"`
+	} `json:"torch_float32"`
 }
 
 // TestGoldenForward compares logits in both modes, the running statistics after one training
 // pass, and every parameter's gradient of a fixed cost with PyTorch.
 func TestGoldenForward(t *testing.T) {
-	cases := []string{"r18_w8_f64", "r18_w8_f32", "r50_w8_f64", "r50_w8_v1plain", "r34_w4_gray", "r101_w4", "r152_w4", "r50_224"}
+	cases := []string{"r18_w8_f64", "r18_w8_f32", "r50_w8_f64", "r50_w8_v1plain", "r34_w4_gray", "r101_w4", "r152_w4", "r50_224", "r50_224_f64"}
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && name == "r50_224" {
+			if testing.Short() && strings.HasPrefix(name, "r50_224") {
 				t.Skip("full-size ResNet-50 takes tens of seconds")
 			}
 			var golden forwardGolden
@@ -94,6 +98,7 @@ func TestGoldenForward(t *testing.T) {
 			m := gorgonia.NewTapeMachine(net.Graph)
 			defer m.Close()
 			var failures []string
+			var calib float32Calibration
 			compareGrads := func(which string, want map[string]summary) {
 				if len(want) != len(net.Params) {
 					failures = append(failures, fmt.Sprintf("%s: golden file has %d gradients, the network %d parameters", which, len(want), len(net.Params)))
@@ -104,7 +109,14 @@ func TestGoldenForward(t *testing.T) {
 						failures = append(failures, fmt.Sprintf("%s: no golden gradient for %s", which, p.Name))
 						continue
 					}
-					if msg := compareTensor(which+" "+p.Name, graph.ToFloat64s(grads[i].Value()), w, tol); msg != "" {
+					got := graph.ToFloat64s(grads[i].Value())
+					if golden.TorchFloat32 != nil && which == "gradient" {
+						if msg := calib.add(p.Name, got, w, golden.TorchFloat32.GradsTrain[p.Name]); msg != "" {
+							failures = append(failures, msg)
+						}
+						continue
+					}
+					if msg := compareTensor(which+" "+p.Name, got, w, tol); msg != "" {
 						failures = append(failures, msg)
 					}
 				}
@@ -139,6 +151,9 @@ func TestGoldenForward(t *testing.T) {
 				failures = append(failures, fmt.Sprintf("training cost: got %v, want %v (difference %.3g)", loss, golden.LossTrain, d))
 			}
 			compareGrads("gradient", golden.GradsTrain)
+			if msg := calib.verdict(); msg != "" {
+				failures = append(failures, msg)
+			}
 			for _, e := range net.State() {
 				if !e.Buffer {
 					continue
@@ -161,6 +176,53 @@ func TestGoldenForward(t *testing.T) {
 			}
 		})
 	}
+}
+
+// float32Calibration judges float32 gradients of a full-size network against PyTorch's own
+// float32 result. In training mode the gradients of the first layers amplify rounding: PyTorch
+// 1.13's float32 gradients of ResNet-50 at 224×224, batch 2, lie up to 12% of a tensor's scale
+// from the float64 reference. The deviation of two equally accurate float32 implementations
+// then differs by a heavy-tailed factor from tensor to tensor, so a fixed factor per tensor
+// would fail at random. The verdict instead requires the root mean square of the relative
+// deviations over all tensors to be at most twice PyTorch's, and every tensor to lie within half
+// its scale. The float64 case at the same size checks every tensor at 1e-8.
+type float32Calibration struct {
+	sqGo, sqTorch float64
+	tensors       int
+}
+
+// add records one tensor's sampled deviation, and returns a message when it is beyond half the
+// tensor's scale.
+func (c *float32Calibration) add(name string, got []float64, want, torch32 summary) string {
+	var devGo, devTorch, scale float64
+	for j, s := range want.Samples {
+		i := int(s[0])
+		if i >= len(got) || j >= len(torch32.Samples) {
+			return fmt.Sprintf("gradient %s: sample %d is outside the tensor", name, j)
+		}
+		devGo = math.Max(devGo, math.Abs(got[i]-s[1]))
+		devTorch = math.Max(devTorch, math.Abs(torch32.Samples[j][1]-s[1]))
+		scale = math.Max(scale, math.Abs(s[1]))
+	}
+	scale = math.Max(scale, 1e-30)
+	c.sqGo += (devGo / scale) * (devGo / scale)
+	c.sqTorch += (devTorch / scale) * (devTorch / scale)
+	c.tensors++
+	if devGo > scale/2 || math.IsNaN(devGo) {
+		return fmt.Sprintf("gradient %s: max sampled difference %.3g is over half the scale %.3g (PyTorch float32: %.3g)", name, devGo, scale, devTorch)
+	}
+	return ""
+}
+
+func (c *float32Calibration) verdict() string {
+	if c.tensors == 0 {
+		return ""
+	}
+	rmsGo, rmsTorch := math.Sqrt(c.sqGo/float64(c.tensors)), math.Sqrt(c.sqTorch/float64(c.tensors))
+	if rmsGo > 2*rmsTorch {
+		return fmt.Sprintf("float32 gradients: RMS relative deviation %.3g over %d tensors, more than twice PyTorch's float32 %.3g", rmsGo, c.tensors, rmsTorch)
+	}
+	return ""
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -382,6 +382,7 @@ FORWARD_CASES = [
     # name, depth, classes, in_channels, width, batch, size, dtype, stride_on_1x1,
     # plain_projection, eval-mode gradients, values_max for gradients and running statistics
     ("r50_224", 50, 10, 3, 64, 2, 224, "float32", False, False, False, SUMMARY_ONLY),
+    ("r50_224_f64", 50, 10, 3, 64, 2, 224, "float64", False, False, False, SUMMARY_ONLY),
     ("r18_w8_f64", 18, 5, 3, 8, 4, 32, "float64", False, False, True, FULL_VALUES_MAX),
     ("r18_w8_f32", 18, 5, 3, 8, 4, 32, "float32", False, False, False, FULL_VALUES_MAX),
     ("r50_w8_v1plain", 50, 4, 3, 8, 2, 40, "float64", True, True, False, SUMMARY_ONLY),
@@ -413,6 +414,27 @@ def gradients(model, values_max):
     return {name: summarize(p.grad, values_max) for name, p in model.named_parameters()}
 
 
+def float32_pass(config, x, values_max):
+    """Return the training pass computed by PyTorch itself in float32, from the same weights.
+
+    The Go tests measure how far PyTorch's own float32 arithmetic lies from the float64
+    reference and allow the Go float32 result a small multiple of that distance: deep
+    networks in training mode amplify rounding in the gradients of the first layers.
+    """
+    model = build_model(config).float()
+    model.train()
+    logits = model(x.float())
+    fixed_loss(logits.double()).backward()
+    return {
+        "logits_train": summarize(logits.double()),
+        "grads_train": {name: summarize(p.grad.double(), values_max)
+                        for name, p in model.named_parameters()},
+        "running_after_train": {name: summarize(t.double(), values_max)
+                                for name, t in model.state_dict().items()
+                                if name.endswith("running_mean") or name.endswith("running_var")},
+    }
+
+
 def write_forward_case(case):
     (name, depth, classes, in_channels, width, batch, size, dtype,
      stride_on_1x1, plain_projection, with_eval_grads, values_max) = case
@@ -438,6 +460,9 @@ def write_forward_case(case):
     payload["loss_train"] = loss.item()
     payload["grads_train"] = gradients(model, values_max)
     payload["running_after_train"] = running_statistics(model, values_max)
+
+    if dtype == "float32":
+        payload["torch_float32"] = float32_pass(config, x, values_max)
 
     if with_eval_grads:
         model = build_model(config)
