@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -18,6 +19,24 @@ func sharedPath(t testing.TB, parts ...string) string {
 		t.Skipf("shared test data not found at %s: %v", path, err)
 	}
 	return path
+}
+
+// pixelAt returns the C samples of pixel (x, y).
+func pixelAt(im *Image, x, y int) []float32 {
+	out := make([]float32, im.C)
+	for c := range out {
+		out[c] = im.Pix[(c*im.H+y)*im.W+x]
+	}
+	return out
+}
+
+// maxAbsDiff returns the largest absolute difference between got and want.
+func maxAbsDiff(got, want []float32) float64 {
+	worst := 0.0
+	for i := range got {
+		worst = max(worst, math.Abs(float64(got[i])-float64(want[i])))
+	}
+	return worst
 }
 
 // writeFile writes data to dir/name, creating folders, and returns the path.
