@@ -25,7 +25,7 @@ type Skipped struct {
 
 // Source is a labelled list of image files. Samples are ordered by class, then by path.
 type Source struct {
-	// Classes holds the class names sorted by byte order, so label i means Classes[i].
+	// Classes contains the class names sorted by byte order, so label i means Classes[i].
 	Classes []string
 	Samples []Sample
 	// Skipped lists files found while listing that cannot be labelled, such as a flat-folder

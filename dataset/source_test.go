@@ -208,7 +208,7 @@ func TestSplitStratified(t *testing.T) {
 		{"b", 32, 8},
 		{"c", 6, 1}, // round(1.4) = 1
 		{"d", 1, 0}, // a single sample stays in train
-		{"e", 1, 1}, // round(0.4) = 0, raised to 1 so val sees the class
+		{"e", 1, 1}, // round(0.4) = 0, raised to 1 so val contains the class
 	}
 	trainCounts, valCounts := train.Counts(), val.Counts()
 	for label, tc := range tests {
