@@ -31,6 +31,8 @@
 //   - Lossy WebP stores limited-range YCbCr (Y in 16..235) and is converted as such.
 //   - Channels 1 gives ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B, the weights of Pillow's
 //     convert("L").
+//   - An animated GIF gives its first frame. CMYK TIFF files are skipped because
+//     golang.org/x/image/tiff cannot decode them.
 //
 // A file that cannot be decoded (empty, truncated, not an image, corrupt, or using a JPEG
 // feature that Go's image/jpeg lacks) is skipped with a Skipped value that names the file and
