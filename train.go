@@ -52,7 +52,7 @@ type Trainer struct {
 	loss     *gorgonia.Node
 	grads    gorgonia.Nodes
 	machine  gorgonia.VM
-	evalVM   gorgonia.VM
+	pred     *Predictor
 	targetV  []float64
 	gradVals []*tensor.Dense
 	runMean  [][]float64
@@ -102,20 +102,17 @@ func NewTrainer(cfg TrainConfig) (*Trainer, error) {
 	}
 	t.machine = gorgonia.NewTapeMachine(g)
 
-	eg := gorgonia.NewGraph()
-	ex := gorgonia.NewTensor(eg, model.Dtype, 4, gorgonia.WithShape(x.Shape()...), gorgonia.WithName("images"),
-		gorgonia.WithValue(tensor.New(tensor.WithShape(x.Shape()...), tensor.Of(model.Dtype))))
-	if t.Eval, err = NewShared(eg, ex, net); err != nil {
+	if t.pred, err = NewPredictor(nil, net, cfg.BatchSize, cfg.Height, cfg.Width); err != nil {
 		return nil, err
 	}
-	t.evalVM = gorgonia.NewTapeMachine(eg)
+	t.Eval = t.pred.Net
 	return t, nil
 }
 
 // Close releases the machines.
 func (t *Trainer) Close() error {
 	t.machine.Close()
-	return t.evalVM.Close()
+	return t.pred.Close()
 }
 
 // Step trains on one batch: images holds BatchSize images in NCHW order (float32, as the data
@@ -259,25 +256,7 @@ type EvalResult struct {
 // Predict runs the evaluation graph in inference mode on n images (n ≤ BatchSize) and returns
 // their logits, n rows of Classes values.
 func (t *Trainer) Predict(images []float32, n int) ([][]float64, error) {
-	if n < 1 || n > t.cfg.BatchSize {
-		return nil, errors.Errorf("predict: got %d images, want 1 to %d", n, t.cfg.BatchSize)
-	}
-	if err := fillInput(t.Eval.Input, images, n); err != nil {
-		return nil, err
-	}
-	t.Net.SetTraining(false)
-	err := t.evalVM.RunAll()
-	t.evalVM.Reset()
-	if err != nil {
-		return nil, err
-	}
-	all := graph.ToFloat64s(t.Eval.Output.Value())
-	k := t.cfg.Model.Classes
-	out := make([][]float64, n)
-	for i := range out {
-		out[i] = all[i*k : (i+1)*k]
-	}
-	return out, nil
+	return t.pred.Logits(images, n)
 }
 
 // Evaluate runs inference over batches from next, which returns images, labels and false when

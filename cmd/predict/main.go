@@ -1,0 +1,266 @@
+// Command predict classifies images with a model trained by cmd/train.
+//
+//	go run ./cmd/predict -model runs/resnet photo1.jpg photo2.png
+//	go run ./cmd/predict -model runs/resnet -json photos/*.jpg
+//	go run ./cmd/predict -model runs/resnet ../shared/data/catsdogs/val
+//
+// For each image it prints the top classes with their probabilities. Given one folder with a
+// subfolder per class, it reports the accuracy, the per-class accuracy and the confusion matrix.
+// Unreadable images are reported by name and skipped.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	perrors "github.com/pkg/errors"
+
+	"github.com/resnetgo/resnet"
+	"github.com/resnetgo/resnet/cmd/internal/report"
+	"github.com/resnetgo/resnet/dataset"
+)
+
+func main() {
+	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/predict -model DIR [flags] IMAGE... | FOLDER\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	model := fs.String("model", "", "output folder of cmd/train (its best.safetensors, else latest.safetensors) or a checkpoint file (required)")
+	top := fs.Int("top", 2, "number of classes to print per image")
+	asJSON := fs.Bool("json", false, "print one JSON object per image instead of text")
+	batch := fs.Int("batch", 16, "images per forward pass")
+	err := fs.Parse(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		os.Exit(2)
+	}
+	if *model == "" || fs.NArg() == 0 {
+		fail(errors.New("give -model DIR and at least one image or folder; see -h"))
+	}
+	m, err := load(*model, *batch)
+	if err != nil {
+		fail(err)
+	}
+	defer m.pred.Close()
+
+	if fs.NArg() == 1 {
+		if info, err := os.Stat(fs.Arg(0)); err == nil && info.IsDir() {
+			if err := m.evaluateFolder(os.Stdout, fs.Arg(0)); err != nil {
+				fail(err)
+			}
+			return
+		}
+	}
+	failed := m.classify(os.Stdout, os.Stderr, fs.Args(), *top, *asJSON)
+	if failed == fs.NArg() {
+		os.Exit(1)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "predict:", err)
+	os.Exit(1)
+}
+
+// model is a trained network ready for inference.
+type model struct {
+	path     string
+	classes  []string
+	size     int
+	channels int
+	pred     *resnet.Predictor
+	// valAcc is the validation accuracy that training reported for this checkpoint, or -1.
+	valAcc float64
+}
+
+func load(path string, batch int) (*model, error) {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		best := filepath.Join(path, "best.safetensors")
+		if _, err := os.Stat(best); err == nil {
+			path = best
+		} else {
+			path = filepath.Join(path, "latest.safetensors")
+		}
+	}
+	ck, err := resnet.ReadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	var image struct {
+		Size     int `json:"size"`
+		Channels int `json:"channels"`
+	}
+	if err := json.Unmarshal([]byte(ck.Info.Extra["image"]), &image); err != nil || image.Size < resnet.MinInputSize {
+		return nil, perrors.Errorf("%s: no valid image settings in the metadata; was it written by cmd/train?", path)
+	}
+	pred, err := resnet.NewPredictor(&ck.Info.Config, nil, batch, image.Size, image.Size)
+	if err != nil {
+		return nil, err
+	}
+	if err := ck.Restore(pred.Net, nil); err != nil {
+		pred.Close()
+		return nil, err
+	}
+	m := &model{path: path, classes: ck.Info.Classes, size: image.Size, channels: image.Channels, pred: pred, valAcc: -1}
+	var rows []struct {
+		Epoch  int
+		ValAcc float64
+	}
+	if json.Unmarshal([]byte(ck.Info.Extra["metrics"]), &rows) == nil {
+		for _, r := range rows {
+			if r.Epoch == ck.Info.Epoch {
+				m.valAcc = r.ValAcc
+			}
+		}
+	}
+	return m, nil
+}
+
+func (m *model) config() dataset.Config {
+	return dataset.Config{Size: m.size, Channels: m.channels, BatchSize: m.pred.BatchSize}
+}
+
+// prediction is one image's result, as printed with -json.
+type prediction struct {
+	Path string       `json:"path"`
+	Top  []classScore `json:"top"`
+}
+
+type classScore struct {
+	Class       string  `json:"class"`
+	Probability float64 `json:"probability"`
+}
+
+// classify prints the top classes of each image and returns the number of images that failed.
+func (m *model) classify(out, errOut io.Writer, paths []string, top int, asJSON bool) int {
+	cfg := m.config()
+	failed := 0
+	var batch []float32
+	var names []string
+	flush := func() {
+		if len(names) == 0 {
+			return
+		}
+		logits, err := m.pred.Logits(batch, len(names))
+		if err != nil {
+			for _, n := range names {
+				fmt.Fprintf(errOut, "skipped %s: %v\n", n, err)
+			}
+			failed += len(names)
+		}
+		for i, row := range logits {
+			m.print(out, prediction{Path: names[i], Top: topClasses(m.classes, resnet.Softmax(row), top)}, asJSON)
+		}
+		batch, names = batch[:0], names[:0]
+	}
+	for _, p := range paths {
+		img, err := dataset.Preprocess(p, cfg)
+		if err != nil {
+			fmt.Fprintf(errOut, "skipped %s: %v\n", p, err)
+			failed++
+			continue
+		}
+		batch = append(batch, img.Pix...)
+		names = append(names, p)
+		if len(names) == m.pred.BatchSize {
+			flush()
+		}
+	}
+	flush()
+	return failed
+}
+
+func (m *model) print(out io.Writer, p prediction, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(p)
+		fmt.Fprintln(out, string(b))
+		return
+	}
+	fmt.Fprintf(out, "%s:", p.Path)
+	for i, s := range p.Top {
+		sep := ","
+		if i == 0 {
+			sep = ""
+		}
+		fmt.Fprintf(out, "%s %s %.1f%%", sep, s.Class, 100*s.Probability)
+	}
+	fmt.Fprintln(out)
+}
+
+func topClasses(classes []string, probs []float64, k int) []classScore {
+	scores := make([]classScore, len(probs))
+	for i, p := range probs {
+		scores[i] = classScore{Class: classes[i], Probability: p}
+	}
+	sort.SliceStable(scores, func(a, b int) bool { return scores[a].Probability > scores[b].Probability })
+	return scores[:min(max(k, 1), len(scores))]
+}
+
+// evaluateFolder classifies a folder with one subfolder per class and prints the accuracy,
+// the per-class accuracy and the confusion matrix.
+func (m *model) evaluateFolder(out io.Writer, dir string) error {
+	src, err := dataset.FromFolder(dir)
+	if err != nil {
+		return err
+	}
+	// Map the folder's classes onto the model's by name.
+	index := map[string]int{}
+	for i, c := range m.classes {
+		index[c] = i
+	}
+	for _, c := range src.Classes {
+		if _, ok := index[c]; !ok {
+			return perrors.Errorf("%s has class folder %q, which the model does not know; its classes are %v", dir, c, m.classes)
+		}
+	}
+	loader, err := dataset.NewLoader(src, m.config())
+	if err != nil {
+		return err
+	}
+	matrix := make([][]int, len(m.classes))
+	for i := range matrix {
+		matrix[i] = make([]int, len(m.classes))
+	}
+	it := loader.Epoch(0)
+	defer it.Close()
+	for {
+		b, ok := it.Next()
+		if !ok {
+			break
+		}
+		logits, err := m.pred.Logits(b.X, b.N)
+		if err != nil {
+			return err
+		}
+		for i, row := range logits {
+			truth := index[src.Classes[b.Labels[i]]]
+			best := 0
+			for k, v := range row {
+				if v > row[best] {
+					best = k
+				}
+			}
+			matrix[truth][best]++
+		}
+	}
+	for _, s := range loader.Skipped() {
+		fmt.Fprintf(os.Stderr, "skipped %s: %s\n", s.Path, s.Reason)
+	}
+	fmt.Fprintf(out, "model %s on %s:\n", m.path, dir)
+	if err := report.PrintConfusion(out, m.classes, matrix); err != nil {
+		return err
+	}
+	if m.valAcc >= 0 {
+		fmt.Fprintf(out, "training reported a validation accuracy of %.2f%% for this checkpoint\n", 100*m.valAcc)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+// Command train trains a ResNet on a folder of images and writes checkpoints, a CSV of
+// per-epoch metrics and a plot of them to an output folder.
+//
+//	go run ./cmd/train -train ../shared/data/catsdogs/train -val ../shared/data/catsdogs/val
+//
+// See -h for every flag. Ctrl-C or SIGTERM writes a checkpoint after the step in progress;
+// -resume DIR continues from it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	s, o, _, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r, err := newRun(s, o)
+	if err != nil {
+		fail(err)
+	}
+	if r == nil {
+		return // -scan or -dot finished the job
+	}
+	if err := r.train(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(os.Stderr, "\ninterrupted: checkpoint saved; continue with: go run ./cmd/train -resume %s\n", r.s.Out)
+			os.Exit(130)
+		}
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "train:", err)
+	os.Exit(1)
+}
