@@ -97,7 +97,7 @@ func sgemmLoops(kern *microKernel, ws *workspace, transC, transA, transB bool, m
 		nc := min(ncBlock, n-jc)
 		for pc := 0; pc < k; pc += kcBlock {
 			kc := min(kcBlock, k-pc)
-			packB(ws.packB, kern.asmPack, transB, b, ldb, pc, jc, kc, nc, nr)
+			packB(ws.packB, kern.pack, transB, b, ldb, pc, jc, kc, nc, nr)
 			// Only the first block of k applies the caller's beta; later blocks add.
 			blockBeta := beta
 			if pc > 0 {
@@ -105,7 +105,7 @@ func sgemmLoops(kern *microKernel, ws *workspace, transC, transA, transB bool, m
 			}
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
-				packA(ws.packA, kern.asmPack, transA, a, lda, ic, pc, mc, kc, mr)
+				packA(ws.packA, kern.pack, transA, a, lda, ic, pc, mc, kc, mr)
 				var block []float32 // C from the block's first element on
 				if transC {
 					block = c[jc*ldc+ic:]

@@ -27,15 +27,14 @@ type kernelFunc func(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 // blocking. The generic implementation has a nil tile function.
 type microKernel struct {
 	name   string
-	mr, nr int // register tile: rows of A broadcast, columns of B in vector registers
-	kc     int // maximum depth of one packed block
-	mc     int // maximum rows of one packed A block
-	nc     int // maximum columns of one packed B block
-	// asmPack selects the AVX panel packers for panels 16 wide.
-	asmPack bool
-	tile    kernelFunc   // full mr×nr tile
-	tileT   kernelFunc   // full tile stored transposed; nil if the kernel has none
-	edge    []kernelFunc // edge[r] computes the first r rows of a tile, 0 < r < mr
+	mr, nr int          // register tile: rows of A broadcast, columns of B in vector registers
+	kc     int          // maximum depth of one packed block
+	mc     int          // maximum rows of one packed A block
+	nc     int          // maximum columns of one packed B block
+	pack   packISA      // instruction set of the panel packers
+	tile   kernelFunc   // full mr×nr tile
+	tileT  kernelFunc   // full tile stored transposed; nil if the kernel has none
+	edge   []kernelFunc // edge[r] computes the first r rows of a tile, 0 < r < mr
 }
 
 var genericKernel = &microKernel{name: KernelGeneric}

@@ -19,7 +19,7 @@ import "golang.org/x/sys/cpu"
 //   - nc = 512: the packed B block (256×512 floats, 512 KiB) also stays in
 //     L2, so a freshly packed block is never written out to L3 and read back.
 var avx512Kernel = &microKernel{
-	name: KernelAVX512, mr: 16, nr: 16, kc: 256, mc: 256, nc: 512, asmPack: true,
+	name: KernelAVX512, mr: 16, nr: 16, kc: 256, mc: 256, nc: 512, pack: packAVX512,
 	tile:  sgemmKernel16x16AVX512,
 	tileT: sgemmKernel16x16TAVX512,
 	edge: []kernelFunc{nil,
@@ -32,7 +32,7 @@ var avx512Kernel = &microKernel{
 // The AVX2 kernel holds 12 accumulators in 16 YMM registers. mc is a
 // multiple of mr = 6.
 var avx2Kernel = &microKernel{
-	name: KernelAVX2, mr: 6, nr: 16, kc: 256, mc: 240, nc: 512, asmPack: true,
+	name: KernelAVX2, mr: 6, nr: 16, kc: 256, mc: 240, nc: 512, pack: packAVX,
 	tile: sgemmKernel6x16AVX2,
 	edge: []kernelFunc{nil,
 		sgemmKernel1x16AVX2, sgemmKernel2x16AVX2, sgemmKernel3x16AVX2, sgemmKernel4x16AVX2, sgemmKernel5x16AVX2},

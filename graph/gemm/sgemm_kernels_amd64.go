@@ -118,3 +118,9 @@ func sgemmKernel2x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
 //
 //go:noescape
 func sgemmKernel1x16AVX2(kc int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// transposePanel16AVX512 packs 16 rows of src, spaced ld floats apart, so
+// that dst[p*16+i] = src[i*ld+p] for p < kc16. kc16 must be a multiple of 16.
+//
+//go:noescape
+func transposePanel16AVX512(kc16 int, src *float32, ld int, dst *float32)
