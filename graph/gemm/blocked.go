@@ -1,74 +1,14 @@
 package gemm
 
-import (
-	"sync"
-	"unsafe"
-)
-
-// workspace holds one goroutine's packing buffers. Workspaces are kept in a
-// free list, so after the first calls Sgemm allocates nothing.
-type workspace struct {
-	packA []float32 // mc×kc block of A, 64-byte aligned
-	packB []float32 // kc×nc block of B, 64-byte aligned
-	tile  []float32 // mr×nr result of an edge tile
-}
-
-var workspaces freeList[workspace]
-
-// freeList is a stack of reusable objects. Unlike sync.Pool it keeps them
-// across garbage collections, so buffers are not reallocated after each GC.
-type freeList[T any] struct {
-	mu    sync.Mutex
-	items []*T
-}
-
-// maxFree bounds each free list: more idle objects than concurrent calls
-// would only hold memory.
-const maxFree = 64
-
-func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if n := len(f.items); n > 0 {
-		x := f.items[n-1]
-		f.items[n-1] = nil
-		f.items = f.items[:n-1]
-		return x
-	}
-	return new(T)
-}
-
-func (f *freeList[T]) put(x *T) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.items) < maxFree {
-		f.items = append(f.items, x)
-	}
-}
-
-// alignedFloats returns s resliced to n elements starting at a 64-byte
-// boundary, reallocating when s is too small.
-func alignedFloats(s []float32, n int) []float32 {
-	const align = 64 / 4
-	if cap(s) >= n && uintptr(unsafe.Pointer(unsafe.SliceData(s)))%64 == 0 {
-		return s[:n]
-	}
-	buf := make([]float32, n+align)
-	off := 0
-	for uintptr(unsafe.Pointer(&buf[off]))%64 != 0 {
-		off++
-	}
-	return buf[off : off+n : off+n]
-}
-
 // sgemmBlocked computes C = alpha*op(A)*op(B) + beta*C on the calling
-// goroutine with kernel kern. The kernel pads the vector dimension of its tile
-// to nr but computes edge rows exactly, so when m pads to nr with less waste
-// than n does, it computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead and stores each tile
-// transposed (for n = 49 and m = 512 that saves 15 of every 64 lanes).
+// goroutine with kernel kern. A kernel pads the columns of its tile to nr but
+// computes edge rows exactly. So when m pads to a multiple of nr with less
+// waste than n does, sgemmBlocked computes Cᵀ = op(B)ᵀ·op(A)ᵀ instead and
+// stores each tile transposed. For n = 49 and m = 512 that saves 15 of every
+// 64 lanes.
 func sgemmBlocked(kern *microKernel, ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if kern.tileT != nil && roundUp(m, kern.nr)*n < roundUp(n, kern.nr)*m {
-		// op(B)ᵀ is stored like op(B) with the opposite transpose flag.
+		// op(B)ᵀ is B read with the opposite transpose flag, so the packers need no new case.
 		sgemmLoops(kern, ws, true, !transB, !transA, n, m, k, alpha, b, ldb, a, lda, beta, c, ldc)
 		return
 	}
@@ -77,10 +17,10 @@ func sgemmBlocked(kern *microKernel, ws *workspace, transA, transB bool, m, n, k
 
 // sgemmLoops computes the m×n product P = alpha*op(A)*op(B) into C, as C =
 // P + beta*C, or as Cᵀ = P + beta*Cᵀ when transC is set. The loops follow
-// the GotoBLAS order: a kc×nc block of B is packed once for all row blocks, an
-// mc×kc block of A is packed for each of them, and the micro-kernel sweeps
-// the tiles with the B micro-panel outside, so it stays in L1 while A
-// micro-panels stream from L2.
+// the GotoBLAS order. A kc×nc block of B is packed once for all row blocks,
+// and an mc×kc block of A is packed for each of them. The micro-kernel then
+// sweeps the tiles with the B micro-panel in the outer loop, so that panel
+// stays in L1 while the A micro-panels stream from L2.
 func sgemmLoops(kern *microKernel, ws *workspace, transC, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, nr := kern.mr, kern.nr
 	// Split each dimension into equal blocks no larger than the kernel's
@@ -89,8 +29,10 @@ func sgemmLoops(kern *microKernel, ws *workspace, transC, transA, transB bool, m
 	kcBlock := balancedBlock(k, kern.kc, 8)
 	mcBlock := balancedBlock(m, kern.mc, mr)
 	ncBlock := balancedBlock(n, kern.nc, nr)
-	ws.packA = alignedFloats(ws.packA, roundUp(mcBlock, mr)*kcBlock)
-	ws.packB = alignedFloats(ws.packB, kcBlock*roundUp(ncBlock, nr))
+	// Size the buffers for the largest blocks, not this call's, so that a
+	// workspace reused for calls or strips of other shapes never grows.
+	ws.packA = alignedFloats(ws.packA, kern.mc*kern.kc)
+	ws.packB = alignedFloats(ws.packB, kern.kc*kern.nc)
 	ws.tile = alignedFloats(ws.tile, mr*nr)
 
 	for jc := 0; jc < n; jc += ncBlock {

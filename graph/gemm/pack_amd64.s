@@ -2,59 +2,6 @@
 
 #include "textflag.h"
 
-// func copyPanel16(kc int, src *float32, ld int, dst *float32)
-// Copies kc rows of 16 floats, spaced ld floats apart in src, to dst as one
-// contiguous kc×16 panel. Needs AVX.
-TEXT ·copyPanel16(SB), NOSPLIT, $0-32
-	MOVQ kc+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), DX
-	MOVQ dst+24(FP), DI
-	SHLQ $2, DX
-
-copy4:
-	CMPQ CX, $4
-	JL   copy1
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	ADDQ DX, SI
-	VMOVUPS (SI), Y2
-	VMOVUPS 32(SI), Y3
-	ADDQ DX, SI
-	VMOVUPS (SI), Y4
-	VMOVUPS 32(SI), Y5
-	ADDQ DX, SI
-	VMOVUPS (SI), Y6
-	VMOVUPS 32(SI), Y7
-	ADDQ DX, SI
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS Y3, 96(DI)
-	VMOVUPS Y4, 128(DI)
-	VMOVUPS Y5, 160(DI)
-	VMOVUPS Y6, 192(DI)
-	VMOVUPS Y7, 224(DI)
-	ADDQ $256, DI
-	SUBQ $4, CX
-	JMP  copy4
-
-copy1:
-	TESTQ CX, CX
-	JE    copyDone
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VMOVUPS Y0, (DI)
-	VMOVUPS Y1, 32(DI)
-	ADDQ DX, SI
-	ADDQ $64, DI
-	DECQ CX
-	JMP  copy1
-
-copyDone:
-	VZEROUPPER
-	RET
-
 // TRANSPOSE8 transposes the 8×8 block held in rows Y0..Y7 into columns
 // Y8..Y15 (column j in Y(8+j)). Y0..Y7 are clobbered.
 #define TRANSPOSE8 \

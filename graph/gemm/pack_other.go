@@ -4,10 +4,6 @@ package gemm
 
 // Without assembly kernels every microKernel packs with packGo, so these are never called.
 
-func copyPanel16(kc int, src *float32, ld int, dst *float32) {
-	panic("gemm: copyPanel16 needs amd64 assembly")
-}
-
 func transposePanel16(kc8 int, src *float32, ld int, dst *float32) {
 	panic("gemm: transposePanel16 needs amd64 assembly")
 }

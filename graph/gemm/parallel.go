@@ -6,12 +6,20 @@ import (
 	"sync/atomic"
 )
 
-// minParallelWork is the smallest m*n*k that is split over goroutines. Below
-// it (about 2 MFLOP) waking a worker costs more than it saves.
+// minParallelWork is the smallest m*n*k that is split over goroutines. At
+// 2^20 a call is about 2 MFLOP, some 20 µs on one core, while waking a worker
+// takes a few µs.
 const minParallelWork = 1 << 20
 
-// part is one rectangle of C that a goroutine computes with sgemmBlocked. The
-// slices a, b and c start at the rectangle's first row or column.
+// partsPerGoroutine is how many strips each goroutine gets on average. Strips
+// are claimed dynamically, so when another process or the garbage collector
+// holds a core, the goroutines that run take over its strips. More strips
+// mean more duplicated packing; 4 per goroutine cost up to 20% on some
+// shapes on an idle machine, 2 cost little.
+const partsPerGoroutine = 2
+
+// part is one strip of C that a goroutine computes with sgemmBlocked. The
+// slices a, b and c start at the strip's first row or column.
 type part struct {
 	kern           *microKernel
 	transA, transB bool
@@ -63,9 +71,8 @@ func (c *parallelCall) release() {
 
 var calls freeList[parallelCall]
 
-// Worker goroutines live for the life of the process and take calls from
-// workCh. When its buffer is full the caller does not wait: it runs the parts
-// itself.
+// Worker goroutines live as long as the process and take calls from workCh.
+// When its buffer is full the caller does not wait but runs the parts itself.
 var (
 	workCh      = make(chan *parallelCall, 64)
 	workersMu   sync.Mutex
@@ -89,10 +96,12 @@ func ensureWorkers(n int) {
 	}
 }
 
-// sgemmParallel splits C into up to GOMAXPROCS rectangles of whole tiles and
-// computes them concurrently. It splits the columns when n >= m, because then
-// every part packs all of A but only its own columns of B, and A is the
-// smaller operand to pack twice; otherwise it splits the rows.
+// sgemmParallel splits C into up to 2*GOMAXPROCS strips of whole tiles and
+// computes them concurrently. Every strip packs all of the operand it does
+// not split, so it splits the columns when n >= m, making the m×k A the
+// operand packed more than once. Otherwise it splits the rows. When the chosen
+// dimension has fewer tiles than goroutines and the other has more, it splits
+// the other.
 func sgemmParallel(kern *microKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	threads := runtime.GOMAXPROCS(0)
 	tilesM := (m + kern.mr - 1) / kern.mr
@@ -107,7 +116,7 @@ func sgemmParallel(kern *microKernel, transA, transB bool, m, n, k int, alpha fl
 	if splitCols {
 		tiles = tilesN
 	}
-	parts := min(threads, tiles)
+	parts := min(threads*partsPerGoroutine, tiles)
 	if parts <= 1 || m*n*k < minParallelWork {
 		ws := workspaces.get()
 		sgemmBlocked(kern, ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
@@ -115,14 +124,15 @@ func sgemmParallel(kern *microKernel, transA, transB bool, m, n, k int, alpha fl
 		return
 	}
 
-	ensureWorkers(parts - 1)
+	helpers := min(parts, threads) - 1 // workers woken besides the caller
+	ensureWorkers(helpers)
 	call := calls.get()
 	if cap(call.parts) < parts {
 		call.parts = make([]part, parts)
 	}
 	call.parts = call.parts[:parts]
 	for i := range call.parts {
-		// Balanced split in whole tiles: part i gets tiles [i*tiles/parts, (i+1)*tiles/parts).
+		// Part i gets tiles i*tiles/parts up to (i+1)*tiles/parts.
 		lo, hi := i*tiles/parts, (i+1)*tiles/parts
 		p := part{kern: kern, transA: transA, transB: transB, k: k, alpha: alpha, beta: beta,
 			a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc}
@@ -150,7 +160,7 @@ func sgemmParallel(kern *microKernel, transA, transB bool, m, n, k int, alpha fl
 
 	call.done.Add(parts)
 	call.refs.Store(1)
-	for i := 1; i < parts; i++ {
+	for range helpers {
 		call.refs.Add(1)
 		select {
 		case workCh <- call:
