@@ -16,7 +16,8 @@ type convShape struct{ cout, pixels, ckk int }
 var forwardShapes = []convShape{
 	{64, 3136, 147}, {64, 3136, 576}, {256, 3136, 64}, {128, 784, 1152}, {512, 784, 128},
 	{256, 196, 2304}, {1024, 196, 256}, {512, 49, 4608}, {2048, 49, 512},
-	// Batch of 32 images of 64×64 pixels: the pixel count is multiplied by the batch.
+	// Two of the convolutions on a batch of 32 images of 64×64 pixels, with the
+	// images side by side in one GEMM: 16×16×32 and 8×8×32 output pixels.
 	{64, 8192, 576}, {256, 2048, 1152},
 }
 
@@ -75,7 +76,7 @@ func blas32General(trans bool, rows, cols int, data []float32, ld int) blas32.Ge
 // benchmarkGemm times call and reports GFLOP/s, counting 2*m*n*k flops per call.
 func benchmarkGemm(b *testing.B, bc benchCase, call func()) {
 	b.ReportAllocs()
-	call() // warm up pools, workers and caches
+	call() // start the workers and fill the free lists and caches
 	b.ResetTimer()
 	for range b.N {
 		call()

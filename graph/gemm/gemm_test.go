@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// oddSizes are matrix sizes around the register tiles (6, 8, 16 and 32) and
-// below and above powers of two.
+// oddSizes are matrix sizes just below, at and above multiples of the
+// register tiles (6 and 16) and of powers of two.
 var oddSizes = []int{1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 65, 127, 129}
 
 var (
@@ -19,8 +19,8 @@ var (
 	betas  = []float32{0, 1, 0.3}
 )
 
-// useKernel makes Sgemm run kern until the returned function restores the
-// previous choice. Tests that call it must not run in parallel.
+// useKernel makes Sgemm run kern until the test ends. Tests that call it
+// must not run in parallel with each other.
 func useKernel(t testing.TB, kern *microKernel) {
 	prev := activeKernel()
 	selectedKernel.Store(kern)
@@ -96,9 +96,10 @@ func (tc gemmCase) String() string {
 
 // checkSgemm runs Sgemm for every alpha and beta on one shape and compares C
 // with the float64 reference. The tolerance per element is
-// (k+4)*eps32*(|alpha|*sum_p |a_ip*b_pj| + |beta*c_ij|), the worst-case
-// rounding bound of a k-term float32 dot product plus the scaling by alpha and
-// beta, with eps32 = 2^-23. The C padding must stay untouched.
+// (k+4)*eps32*(|alpha|*sum_p |a_ip*b_pj| + |beta*c_ij|) with eps32 = 2^-23.
+// That is about twice the worst-case rounding error of a k-term float32 dot
+// product, k*2^-24 times the sum of absolute products, plus the rounding of
+// the alpha and beta terms. The padding of C must stay untouched.
 func checkSgemm(t *testing.T, rng *rand.Rand, tc gemmCase) {
 	t.Helper()
 	aRows, aCols := tc.m, tc.k

@@ -13,8 +13,8 @@ import "golang.org/x/sys/cpu"
 
 // Cache blocking for AMD Zen 4, with 32 KiB of L1D and 1 MiB of L2 per core:
 //   - kc = 256: a B micro-panel (256×16 floats, 16 KiB) and an A micro-panel
-//     of the same size fit in L1 together. 192, 384 and 512 measured within
-//     a few percent of 256.
+//     of the same size fit in L1 together. 192, 384 and 512 ran as fast,
+//     within the noise of single-threaded runs.
 //   - mc = 256: the packed A block (256×256 floats, 256 KiB) stays in L2.
 //   - nc = 512: the packed B block (256×512 floats, 512 KiB) also stays in
 //     L2, so a freshly packed block is not written out to L3 and read back.

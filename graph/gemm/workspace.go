@@ -12,8 +12,8 @@ type workspace struct {
 	tile  []float32 // mr×nr result of an edge tile
 }
 
-// workspaces keeps the buffers between calls, so after the first calls of a
-// given size Sgemm allocates nothing.
+// workspaces keeps the buffers between calls, so after the first calls Sgemm
+// allocates nothing.
 var workspaces freeList[workspace]
 
 // freeList is a stack of reusable objects. Unlike sync.Pool it keeps them
