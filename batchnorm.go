@@ -115,6 +115,13 @@ type batchNormOp struct {
 	mean     []float64
 	invStd   []float64
 	out      graph.Buffer
+
+	// run counts forward runs. The per-channel sums Σdy and Σdy·x̂ that all three gradient ops
+	// need are computed by the first of them after each forward run (sumsRun records which).
+	run       uint64
+	sumsRun   uint64
+	sumDy     []float64
+	sumDyXhat []float64
 }
 
 var (
@@ -160,7 +167,9 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	if len(op.mean) != c {
 		op.mean, op.invStd = make([]float64, c), make([]float64, c)
+		op.sumDy, op.sumDyXhat = make([]float64, c), make([]float64, c)
 	}
+	op.run++
 	out := op.out.Get(inputs[0].Dtype(), xs)
 	switch x := inputs[0].Data().(type) {
 	case []float32:
@@ -177,8 +186,13 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 
 // bnForward normalizes x into y. Statistics are accumulated in float64 whatever the dtype.
 func bnForward[T graph.Float](op *batchNormOp, x, scale, shift, y, runMean, runVar []T, n, c, hw int) {
+	graph.ParallelFor(c, n*c*hw, func(lo, hi int) { bnForwardChannels(op, x, scale, shift, y, runMean, runVar, n, c, hw, lo, hi) })
+}
+
+// bnForwardChannels is bnForward for channels lo to hi-1.
+func bnForwardChannels[T graph.Float](op *batchNormOp, x, scale, shift, y, runMean, runVar []T, n, c, hw, lo, hi int) {
 	m := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
+	for ch := lo; ch < hi; ch++ {
 		var mean, variance float64
 		if op.training {
 			var sum float64
@@ -315,39 +329,60 @@ func (op *batchNormGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) 
 
 func bnBackward[T graph.Float](op *batchNormGradOp, x, scale, dy, out []T, n, c, hw int) {
 	f := op.fwd
-	m := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
+	if f.sumsRun != f.run {
+		graph.ParallelFor(c, n*c*hw, func(lo, hi int) { bnSums(f, x, dy, n, c, hw, lo, hi) })
+		f.sumsRun = f.run
+	}
+	switch op.part {
+	case bnGradShift:
+		for ch := range out {
+			out[ch] = T(f.sumDy[ch])
+		}
+		return
+	case bnGradScale:
+		for ch := range out {
+			out[ch] = T(f.sumDyXhat[ch])
+		}
+		return
+	}
+	graph.ParallelFor(c, n*c*hw, func(lo, hi int) { bnInputGrad(f, x, scale, dy, out, n, c, hw, lo, hi) })
+}
+
+// bnSums computes Σdy and Σdy·x̂ of channels lo to hi-1.
+func bnSums[T graph.Float](f *batchNormOp, x, dy []T, n, c, hw, lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
 		mean, invStd := f.mean[ch], f.invStd[ch]
 		var sumDy, sumDyXhat float64
-		if op.part != bnGradInput || f.training {
-			for i := 0; i < n; i++ {
-				off := (i*c + ch) * hw
-				xp, gp := x[off:off+hw], dy[off:off+hw]
-				for j, g := range gp {
-					sumDy += float64(g)
-					sumDyXhat += float64(g) * (float64(xp[j]) - mean) * invStd
-				}
+		for i := 0; i < n; i++ {
+			off := (i*c + ch) * hw
+			xp, gp := x[off:off+hw], dy[off:off+hw]
+			for j, g := range gp {
+				sumDy += float64(g)
+				sumDyXhat += float64(g) * (float64(xp[j]) - mean)
 			}
 		}
-		switch op.part {
-		case bnGradShift:
-			out[ch] = T(sumDy)
-			continue
-		case bnGradScale:
-			out[ch] = T(sumDyXhat)
-			continue
-		}
+		f.sumDy[ch], f.sumDyXhat[ch] = sumDy, sumDyXhat*invStd
+	}
+}
+
+// bnInputGrad computes dL/dx of channels lo to hi-1.
+func bnInputGrad[T graph.Float](f *batchNormOp, x, scale, dy, dx []T, n, c, hw, lo, hi int) {
+	m := float64(n * hw)
+	for ch := lo; ch < hi; ch++ {
+		mean, invStd := f.mean[ch], f.invStd[ch]
 		k := float64(scale[ch]) * invStd
-		meanDy, meanDyXhat := sumDy/m, sumDyXhat/m
+		meanDy, meanDyXhat := f.sumDy[ch]/m, f.sumDyXhat[ch]/m
 		if !f.training {
 			meanDy, meanDyXhat = 0, 0
 		}
+		// dx = k·(dy - meanDy - x̂·meanDyXhat) with x̂ = (x - mean)·invStd, as a·dy + b·x + d.
+		a, b := k, -k*meanDyXhat*invStd
+		d := -k*meanDy + k*meanDyXhat*invStd*mean
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
-			xp, gp, dx := x[off:off+hw], dy[off:off+hw], out[off:off+hw]
+			xp, gp, out := x[off:off+hw], dy[off:off+hw], dx[off:off+hw]
 			for j, g := range gp {
-				xhat := (float64(xp[j]) - mean) * invStd
-				dx[j] = T(k * (float64(g) - meanDy - xhat*meanDyXhat))
+				out[j] = T(a*float64(g) + b*float64(xp[j]) + d)
 			}
 		}
 	}

@@ -50,9 +50,11 @@ func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func relu[T Float](x, y []T) {
-	for i, v := range x {
-		y[i] = max(v, 0)
-	}
+	ParallelFor(len(x), len(x), func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = max(v, 0)
+		}
+	})
 }
 
 func (op *reluOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
@@ -105,13 +107,15 @@ func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 }
 
 func reluGrad[T Float](y, dy, dx []T) {
-	for i, v := range y {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
+	ParallelFor(len(y), len(y), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if y[i] > 0 {
+				dx[i] = dy[i]
+			} else {
+				dx[i] = 0
+			}
 		}
-	}
+	})
 }
 
 func (op *reluGradOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {

@@ -230,7 +230,7 @@ func convForward[T Float](x, w, y []T, xs tensor.Shape, cout int, g ConvGeometry
 
 	if group == 1 && g.pointwise() {
 		for i := 0; i < n; i++ {
-			gemm(false, false, cout, hw, ckk, w, ckk, x[i*chw:(i+1)*chw], hw, 0, y[i*cout*hw:(i+1)*cout*hw], hw)
+			matmul(false, false, cout, hw, ckk, w, ckk, x[i*chw:(i+1)*chw], hw, 0, y[i*cout*hw:(i+1)*cout*hw], hw)
 		}
 		return
 	}
@@ -250,10 +250,10 @@ func convForward[T Float](x, w, y []T, xs tensor.Shape, cout int, g ConvGeometry
 			im2col(img, c, h, wd, g, col[s*hw:], cols)
 		}
 		if gs == 1 {
-			gemm(false, false, cout, hw, ckk, w, ckk, col, hw, 0, y[n0*cout*hw:(n0+1)*cout*hw], hw)
+			matmul(false, false, cout, hw, ckk, w, ckk, col, hw, 0, y[n0*cout*hw:(n0+1)*cout*hw], hw)
 			continue
 		}
-		gemm(false, false, cout, cols, ckk, w, ckk, col, cols, 0, tmp, cols)
+		matmul(false, false, cout, cols, ckk, w, ckk, col, cols, 0, tmp, cols)
 		scatterGroup(tmp, y[n0*cout*hw:], gs, cout, hw)
 	}
 }
@@ -261,23 +261,27 @@ func convForward[T Float](x, w, y []T, xs tensor.Shape, cout int, g ConvGeometry
 // scatterGroup copies a (rows × gs·hw) group matrix into gs consecutive images of rows×hw each.
 func scatterGroup[T Float](src, dst []T, gs, rows, hw int) {
 	cols := gs * hw
-	for s := 0; s < gs; s++ {
-		img := dst[s*rows*hw:]
-		for r := 0; r < rows; r++ {
-			copy(img[r*hw:(r+1)*hw], src[r*cols+s*hw:r*cols+(s+1)*hw])
+	ParallelFor(rows, rows*cols, func(lo, hi int) {
+		for s := 0; s < gs; s++ {
+			img := dst[s*rows*hw:]
+			for r := lo; r < hi; r++ {
+				copy(img[r*hw:(r+1)*hw], src[r*cols+s*hw:r*cols+(s+1)*hw])
+			}
 		}
-	}
+	})
 }
 
 // gatherGroup is the inverse of scatterGroup.
 func gatherGroup[T Float](src, dst []T, gs, rows, hw int) {
 	cols := gs * hw
-	for s := 0; s < gs; s++ {
-		img := src[s*rows*hw:]
-		for r := 0; r < rows; r++ {
-			copy(dst[r*cols+s*hw:r*cols+(s+1)*hw], img[r*hw:(r+1)*hw])
+	ParallelFor(rows, rows*cols, func(lo, hi int) {
+		for s := 0; s < gs; s++ {
+			img := src[s*rows*hw:]
+			for r := lo; r < hi; r++ {
+				copy(dst[r*cols+s*hw:r*cols+(s+1)*hw], img[r*hw:(r+1)*hw])
+			}
 		}
-	}
+	})
 }
 
 // convBackwardInput computes dx (shape xs) from the filters w and the output gradient dy.
@@ -289,7 +293,7 @@ func convBackwardInput[T Float](w, dy, dx []T, xs tensor.Shape, cout int, g Conv
 
 	if group == 1 && g.pointwise() {
 		for i := 0; i < n; i++ {
-			gemm(true, false, ckk, hw, cout, w, ckk, dy[i*cout*hw:(i+1)*cout*hw], hw, 0, dx[i*chw:(i+1)*chw], hw)
+			matmul(true, false, ckk, hw, cout, w, ckk, dy[i*cout*hw:(i+1)*cout*hw], hw, 0, dx[i*chw:(i+1)*chw], hw)
 		}
 		return
 	}
@@ -310,11 +314,11 @@ func convBackwardInput[T Float](w, dy, dx []T, xs tensor.Shape, cout int, g Conv
 			src = dyg
 		}
 		if g.pointwise() {
-			gemm(true, false, ckk, cols, cout, w, ckk, src, cols, 0, col, cols)
+			matmul(true, false, ckk, cols, cout, w, ckk, src, cols, 0, col, cols)
 			scatterGroup(col, dx[n0*chw:], gs, c, hw)
 			continue
 		}
-		gemm(true, false, ckk, cols, cout, w, ckk, src, cols, 0, col, cols)
+		matmul(true, false, ckk, cols, cout, w, ckk, src, cols, 0, col, cols)
 		for s := 0; s < gs; s++ {
 			img := dx[(n0+s)*chw : (n0+s+1)*chw]
 			clear(img)
@@ -359,7 +363,7 @@ func convBackwardFilter[T Float](x, dy, dw []T, xs tensor.Shape, cout int, g Con
 				im2col(x[(n0+s)*chw:(n0+s+1)*chw], c, h, wd, g, col[s*hw:], cols)
 			}
 		}
-		gemm(false, true, cout, ckk, cols, src, cols, patches, cols, beta, dw, ckk)
+		matmul(false, true, cout, ckk, cols, src, cols, patches, cols, beta, dw, ckk)
 		beta = 1
 	}
 }

@@ -23,7 +23,13 @@ func (g ConvGeometry) pointwise() bool {
 // are ld elements apart. Positions in the padding read as zero.
 func im2col[T Float](x []T, c, h, w int, g ConvGeometry, col []T, ld int) {
 	ho, wo := g.OutSize(h, w)
-	for ch := 0; ch < c; ch++ {
+	ParallelFor(c, c*g.KH*g.KW*ho*wo, func(lo, hi int) { im2colChannels(x, lo, hi, h, w, g, col, ld) })
+}
+
+// im2colChannels is im2col for channels lo to hi-1.
+func im2colChannels[T Float](x []T, lo, hi, h, w int, g ConvGeometry, col []T, ld int) {
+	ho, wo := g.OutSize(h, w)
+	for ch := lo; ch < hi; ch++ {
 		plane := x[ch*h*w : (ch+1)*h*w]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
@@ -71,7 +77,13 @@ func im2col[T Float](x []T, c, h, w int, g ConvGeometry, col []T, ld int) {
 // dx (c×h×w). The caller zeroes dx first.
 func col2im[T Float](col []T, ld int, c, h, w int, g ConvGeometry, dx []T) {
 	ho, wo := g.OutSize(h, w)
-	for ch := 0; ch < c; ch++ {
+	ParallelFor(c, c*g.KH*g.KW*ho*wo, func(lo, hi int) { col2imChannels(col, ld, lo, hi, h, w, g, dx) })
+}
+
+// col2imChannels is col2im for channels lo to hi-1, which write disjoint planes of dx.
+func col2imChannels[T Float](col []T, ld int, lo, hi, h, w int, g ConvGeometry, dx []T) {
+	ho, wo := g.OutSize(h, w)
+	for ch := lo; ch < hi; ch++ {
 		plane := dx[ch*h*w : (ch+1)*h*w]
 		for i := 0; i < g.KH; i++ {
 			for j := 0; j < g.KW; j++ {
