@@ -1,11 +1,15 @@
 package resnet
 
 import (
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/resnetgo/resnet/dataset"
 	"github.com/resnetgo/resnet/graph"
 )
 
@@ -125,5 +129,68 @@ func TestEvaluatePadsPartialBatch(t *testing.T) {
 				t.Fatalf("image %d class %d: logit %v in a padded batch of 3, %v in a full batch", i, k, part[i][k], full[i][k])
 			}
 		}
+	}
+}
+
+// TestOverfitRealImages trains a small network on eight photos from the sample data set until
+// it has learned them: the whole loop (decoding, normalization, forward, backward, update) must
+// be able to fit real data.
+func TestOverfitRealImages(t *testing.T) {
+	dir := filepath.Join("..", "shared", "data", "catsdogs", "train")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("sample photos not found at %s", dir)
+	}
+	var samples []dataset.Sample
+	for label, class := range []string{"cat", "dog"} {
+		for i := 1; i <= 4; i++ {
+			samples = append(samples, dataset.Sample{Path: filepath.Join(dir, class, fmt.Sprintf("%s.%d.jpg", class, i)), Label: label})
+		}
+	}
+	src := &dataset.Source{Classes: []string{"cat", "dog"}, Samples: samples}
+	loader, err := dataset.NewLoader(src, dataset.Config{Size: 32, BatchSize: 8, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := loader.Epoch(0)
+	batch, ok := it.Next()
+	if !ok {
+		t.Fatal("no batch")
+	}
+	images, labels := append([]float32(nil), batch.X...), append([]int(nil), batch.Labels...)
+	it.Close()
+
+	tr, err := NewTrainer(TrainConfig{
+		Model:     Config{Depth: 18, Classes: 2, BaseWidth: 8},
+		BatchSize: 8, Height: 32, Width: 32,
+		Optimizer: &SGD{Schedule: ConstantLR(0.05), Momentum: 0.9},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var res StepResult
+	for i := 0; i < 60; i++ {
+		if res, err = tr.Step(images, labels); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res.CE > 0.05 || res.Accuracy != 1 {
+		t.Errorf("after 60 steps on 8 photos: cross-entropy %.4f, accuracy %.2f; want below 0.05 and 1", res.CE, res.Accuracy)
+	}
+	eval, err := tr.Evaluate(func() func() ([]float32, []int, bool) {
+		done := false
+		return func() ([]float32, []int, bool) {
+			if done {
+				return nil, nil, false
+			}
+			done = true
+			return images, labels, true
+		}
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eval.Accuracy != 1 {
+		t.Errorf("inference-mode accuracy on the training photos %.2f, want 1 (loss %.4f)", eval.Accuracy, eval.Loss)
 	}
 }

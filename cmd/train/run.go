@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/resnetgo/resnet"
+	"github.com/resnetgo/resnet/blocks"
 	"github.com/resnetgo/resnet/cmd/internal/report"
 	"github.com/resnetgo/resnet/dataset"
 	"github.com/resnetgo/resnet/graph"
@@ -82,6 +83,7 @@ func newRun(s settings, o options) (*run, error) {
 	r.model = resnet.Config{
 		Depth: s.Depth, Classes: len(r.classes), BaseWidth: s.Width, InChannels: r.channels(),
 		StemDropout: s.StemDropout, HeadDropout: s.HeadDropout, Seed: uint64(s.Seed),
+		Block: blocks.Options{ZeroInitLastNorm: s.ZeroInit},
 	}
 	if o.dot != "" || o.dotFull != "" {
 		return nil, r.writeDot(o)

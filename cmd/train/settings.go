@@ -21,6 +21,7 @@ type settings struct {
 	Width       int     `json:"width"`
 	Size        int     `json:"size"`
 	Grayscale   bool    `json:"grayscale"`
+	ZeroInit    bool    `json:"zero_init_residual"`
 	StemDropout float64 `json:"stem_dropout"`
 	HeadDropout float64 `json:"head_dropout"`
 
@@ -73,12 +74,13 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 	fs.IntVar(&s.Width, "width", 64, "base width, channels of the stem and first stage (64 as torchvision; smaller trains faster)")
 	fs.IntVar(&s.Size, "size", 64, "input image side in pixels; 64 suits a CPU, 224 is ImageNet's")
 	fs.BoolVar(&s.Grayscale, "grayscale", false, "train on 1-channel (grayscale) images")
+	fs.BoolVar(&s.ZeroInit, "zero-init-residual", true, "start the last batch norm scale of each residual block at 0, so every block begins as the identity (steadier from scratch; torchvision's default is false)")
 	fs.Float64Var(&s.StemDropout, "stem-dropout", 0, "dropout rate after the stem's max pool, in [0, 1)")
 	fs.Float64Var(&s.HeadDropout, "head-dropout", 0, "dropout rate before the classifier, in [0, 1)")
 
 	fs.IntVar(&s.Epochs, "epochs", 10, "number of epochs (passes over the training images)")
 	fs.IntVar(&s.Batch, "batch", 32, "images per training step (at least 2)")
-	fs.Float64Var(&s.LR, "lr", 0.1, "peak learning rate")
+	fs.Float64Var(&s.LR, "lr", 0.01, "peak learning rate")
 	fs.StringVar(&s.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (linear warm-up, then half cosine to 0), step, or constant")
 	fs.Float64Var(&s.WarmupEpochs, "warmup", 1, "epochs of linear warm-up for -schedule cosine")
 	fs.IntVar(&s.StepEpochs, "step-epochs", 10, "epochs between learning-rate drops for -schedule step")
