@@ -232,7 +232,7 @@ func (net *Network) layers(b *graph.Builder, x *gorgonia.Node) (*gorgonia.Node, 
 	if y, err = b.Norm(b, y, "bn1", false); err != nil {
 		return nil, err
 	}
-	if y, err = b.ReLU(y, "relu"); err != nil {
+	if y, err = b.ReLUInPlace(y, "relu"); err != nil {
 		return nil, err
 	}
 	if y, err = b.MaxPool(y, "maxpool", 3, 2, 1); err != nil {

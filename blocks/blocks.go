@@ -75,7 +75,8 @@ func convNorm(b *graph.Builder, x *gorgonia.Node, name string, index, cout, k, s
 	if !relu {
 		return y, nil
 	}
-	return b.ReLU(y, fmt.Sprintf("%s.relu%d", name, index))
+	// Nothing but the ReLU reads a normalization's output, so the ReLU can overwrite it.
+	return b.ReLUInPlace(y, fmt.Sprintf("%s.relu%d", name, index))
 }
 
 // shortcut returns x itself when the block keeps its shape, and otherwise the projection
@@ -91,13 +92,9 @@ func shortcut(b *graph.Builder, x *gorgonia.Node, name string, cout, stride int,
 	return b.Norm(b, y, name+".downsample.1", false)
 }
 
-// join adds the residual sum and the final ReLU.
+// join adds the residual sum and the final ReLU, fused in one op.
 func join(b *graph.Builder, main, short *gorgonia.Node, name string) (*gorgonia.Node, error) {
-	sum, err := b.Add(main, short, name+".add")
-	if err != nil {
-		return nil, err
-	}
-	return b.ReLU(sum, name+".relu")
+	return b.AddReLU(main, short, name+".relu")
 }
 
 func basic(b *graph.Builder, x *gorgonia.Node, name string, planes, stride int, opt Options) (*gorgonia.Node, error) {

@@ -15,9 +15,18 @@ func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
 	return gorgonia.ApplyOp(&reluOp{dims: x.Dims()}, x)
 }
 
+// ReLUInPlace is ReLU that writes its result over x's value instead of a buffer of its own,
+// which saves one activation tensor per layer. Use it only when nothing else reads x: after a
+// batch normalization, whose backward pass reads the normalization's input, not its output.
+// x's value then holds the rectified numbers after a run.
+func ReLUInPlace(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return gorgonia.ApplyOp(&reluOp{dims: x.Dims(), inPlace: true}, x)
+}
+
 type reluOp struct {
-	dims int
-	out  Buffer
+	dims    int
+	inPlace bool
+	out     Buffer
 }
 
 var (
@@ -39,7 +48,12 @@ func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, inputs[0].Shape())
+	var out gorgonia.Value
+	if in, ok := inputs[0].(*tensor.Dense); ok && op.inPlace {
+		out = in
+	} else {
+		out = op.out.Get(dt, inputs[0].Shape())
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		relu(x, out.Data().([]float32))
@@ -65,7 +79,7 @@ func (op *reluOp) CallsExtern() bool     { return false }
 func (op *reluOp) OverwritesInput() int  { return -1 }
 func (op *reluOp) Hashcode() uint32      { return HashOf(op) }
 func (op *reluOp) String() string        { return "ReLU" }
-func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ReLU%d", op.dims) }
+func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ReLU%d in-place=%t", op.dims, op.inPlace) }
 func (op *reluOp) DiffWRT(int) []bool    { return []bool{true} }
 func (op *reluOp) SymDiff(_ gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := gorgonia.ApplyOp(&reluGradOp{dims: op.dims}, output, grad)
@@ -127,3 +141,74 @@ func (op *reluGradOp) OverwritesInput() int  { return -1 }
 func (op *reluGradOp) Hashcode() uint32      { return HashOf(op) }
 func (op *reluGradOp) String() string        { return "ReLUGrad" }
 func (op *reluGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ReLUGrad%d", op.dims) }
+
+// AddReLU returns max(x + y, 0) for two tensors of equal shape: the join of a residual block in
+// one op, without a separate tensor for the sum.
+func AddReLU(x, y *gorgonia.Node) (*gorgonia.Node, error) {
+	if !x.Shape().Eq(y.Shape()) {
+		return nil, errors.Errorf("add+relu: shapes %v and %v differ", x.Shape(), y.Shape())
+	}
+	return gorgonia.ApplyOp(&addReluOp{dims: x.Dims()}, x, y)
+}
+
+type addReluOp struct {
+	dims int
+	out  Buffer
+}
+
+var _ gorgonia.SDOp = (*addReluOp)(nil)
+
+func (op *addReluOp) Arity() int { return 2 }
+func (op *addReluOp) Type() hm.Type {
+	t := TensorType(op.dims, 'a')
+	return hm.NewFnType(t, t, t)
+}
+func (op *addReluOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error) {
+	s, err := ShapeOf(ds[0])
+	return s.Clone(), err
+}
+func (op *addReluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	dt, err := checkInputs("add+relu", 2, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if !inputs[0].Shape().Eq(inputs[1].Shape()) {
+		return nil, errors.Errorf("add+relu: shapes %v and %v differ", inputs[0].Shape(), inputs[1].Shape())
+	}
+	out := op.out.Get(dt, inputs[0].Shape())
+	switch x := inputs[0].Data().(type) {
+	case []float32:
+		addRelu(x, inputs[1].Data().([]float32), out.Data().([]float32))
+	case []float64:
+		addRelu(x, inputs[1].Data().([]float64), out.Data().([]float64))
+	}
+	return out, nil
+}
+
+func addRelu[T Float](x, y, z []T) {
+	ParallelFor(len(x), len(x), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			z[i] = max(x[i]+y[i], 0)
+		}
+	})
+}
+
+func (op *addReluOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	return op.Do(inputs...)
+}
+func (op *addReluOp) ReturnsPtr() bool      { return false }
+func (op *addReluOp) CallsExtern() bool     { return false }
+func (op *addReluOp) OverwritesInput() int  { return -1 }
+func (op *addReluOp) Hashcode() uint32      { return HashOf(op) }
+func (op *addReluOp) String() string        { return "AddReLU" }
+func (op *addReluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "AddReLU%d", op.dims) }
+func (op *addReluOp) DiffWRT(int) []bool    { return []bool{true, true} }
+
+// SymDiff returns the same node for both inputs: d(x+y)/dx = d(x+y)/dy = 1.
+func (op *addReluOp) SymDiff(_ gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(&reluGradOp{dims: op.dims}, output, grad)
+	if err != nil {
+		return nil, errors.Wrap(err, "add+relu: building the gradient")
+	}
+	return gorgonia.Nodes{d, d}, nil
+}

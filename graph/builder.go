@@ -190,6 +190,26 @@ func (b *Builder) ReLU(x *gorgonia.Node, name string) (*gorgonia.Node, error) {
 	return y, nil
 }
 
+// ReLUInPlace adds a rectifier that overwrites x's value; see the function ReLUInPlace.
+func (b *Builder) ReLUInPlace(x *gorgonia.Node, name string) (*gorgonia.Node, error) {
+	y, err := ReLUInPlace(x)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s", name)
+	}
+	b.Record(name, "ReLU", y, 0, x)
+	return y, nil
+}
+
+// AddReLU adds the residual join max(x + y, 0) as one op, recorded as one layer.
+func (b *Builder) AddReLU(x, y *gorgonia.Node, name string) (*gorgonia.Node, error) {
+	z, err := AddReLU(x, y)
+	if err != nil {
+		return nil, errors.Wrapf(err, "%s", name)
+	}
+	b.Record(name, "Add+ReLU", z, 0, x, y)
+	return z, nil
+}
+
 // MaxPool adds a k×k max pool.
 func (b *Builder) MaxPool(x *gorgonia.Node, name string, k, stride, pad int) (*gorgonia.Node, error) {
 	y, err := MaxPool2d(x, ConvGeometry{KH: k, KW: k, SH: stride, SW: stride, PH: pad, PW: pad})

@@ -82,7 +82,7 @@ func layerStyle(kind string) string {
 	switch {
 	case strings.HasPrefix(kind, "Conv2d"):
 		return ", fillcolor=\"#fde9c9\""
-	case kind == "Add":
+	case kind == "Add" || kind == "Add+ReLU":
 		return ", shape=ellipse, fillcolor=\"#d8f0d2\""
 	case kind == "Linear":
 		return ", fillcolor=\"#e6d8f0\""

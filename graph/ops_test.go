@@ -181,6 +181,26 @@ func TestPoolAndReLUGradients(t *testing.T) {
 			}
 			checkOpGradients(t, g, weightedSum(t, y), gorgonia.Nodes{x}, dt)
 		})
+		t.Run(fmt.Sprintf("add+relu/%v", dt), func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			x := input(g, dt, "x", tensor.Shape{3, 7}, 0.2)
+			y := input(g, dt, "y", tensor.Shape{3, 7}, 1.9)
+			z, err := AddReLU(x, y)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOpGradients(t, g, weightedSum(t, z), gorgonia.Nodes{x, y}, dt)
+		})
+		t.Run(fmt.Sprintf("relu in place/%v", dt), func(t *testing.T) {
+			g := gorgonia.NewGraph()
+			x := input(g, dt, "x", tensor.Shape{3, 7}, 0.2)
+			// The in-place ReLU must read a computed value, as after a batch norm, not a leaf.
+			y, err := ReLUInPlace(gorgonia.Must(gorgonia.Add(x, x)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOpGradients(t, g, weightedSum(t, y), gorgonia.Nodes{x}, dt)
+		})
 		t.Run(fmt.Sprintf("relu/%v", dt), func(t *testing.T) {
 			g := gorgonia.NewGraph()
 			x := input(g, dt, "x", tensor.Shape{3, 7}, 0.2)

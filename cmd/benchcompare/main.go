@@ -247,4 +247,3 @@ func fail(err error) {
 	fmt.Fprintln(os.Stderr, "benchcompare:", err)
 	os.Exit(1)
 }
-
