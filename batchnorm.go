@@ -143,13 +143,13 @@ func (op *batchNormOp) InferShape(ds ...gorgonia.DimSizer) (tensor.Shape, error)
 		return nil, err
 	}
 	c := op.bn.Channels()
-	for i, what := range []string{"scale", "shift"} {
+	for i, param := range []string{"scale", "shift"} {
 		s, err := graph.ShapeOf(ds[i+1])
 		if err != nil {
 			return nil, err
 		}
 		if len(s) != 1 || s[0] != c {
-			return nil, errors.Errorf("batch norm %s: %s has shape %v, want (%d)", op.bn.Name, what, s, c)
+			return nil, errors.Errorf("batch norm %s: %s has shape %v, want (%d)", op.bn.Name, param, s, c)
 		}
 	}
 	return xs.Clone(), nil

@@ -27,9 +27,9 @@ func (r EpochResult) ImagesPerSecond() float64 {
 	return float64(r.Images) / r.Seconds
 }
 
-// TrainEpoch runs a training step on every batch of it, the iterator of epoch number epoch,
-// after the first skip batches, which are read and dropped (a resumed run uses skip to continue
-// in the middle of an epoch, with the same batches as an uninterrupted run). Before each step
+// TrainEpoch runs a training step on every batch of it, the iterator of epoch number epoch.
+// The first skip batches are read and dropped: a resumed run uses skip to continue in the middle
+// of an epoch, with the same batches as an uninterrupted run. Before each step
 // the dropout masks are reseeded from the model seed, the epoch and the step, so a resumed run
 // also draws the same masks. onStep, when set, is called after each step with the
 // number of steps taken in the epoch so far. When ctx is cancelled, TrainEpoch returns after
@@ -79,8 +79,8 @@ func (t *Trainer) TrainEpoch(ctx context.Context, epoch int, it *dataset.Iterato
 	return out, nil
 }
 
-// EvaluateEpoch runs inference over every batch of it (batches of any size up to BatchSize)
-// and returns the mean cross-entropy, the accuracy, and each image's prediction; labels holds
+// EvaluateEpoch runs inference over every batch of it (batches of any size up to BatchSize).
+// It returns the mean cross-entropy, the accuracy and each image's prediction, and in labels
 // the true classes in the same order.
 func (t *Trainer) EvaluateEpoch(it *dataset.Iterator) (res EvalResult, labels []int, err error) {
 	res, err = t.Evaluate(func() ([]float32, []int, bool) {

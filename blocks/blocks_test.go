@@ -10,8 +10,8 @@ import (
 	"github.com/resnetgo/resnet/graph"
 )
 
-// identityNorm stands in for batch normalization, which has its own gradient test in the root
-// package; here only the block structure is under test.
+// identityNorm replaces batch normalization, which has its own gradient test in the root
+// package. Here only the block structure is under test.
 func identityNorm(_ *graph.Builder, x *gorgonia.Node, _ string, _ bool) (*gorgonia.Node, error) {
 	return x, nil
 }

@@ -9,8 +9,8 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ParamKind tells what role a learnable tensor plays, which decides its initialization and
-// whether weight decay applies to it.
+// ParamKind is the role of a learnable tensor. It decides the initialization and whether
+// weight decay applies.
 type ParamKind int
 
 const (
@@ -75,8 +75,8 @@ type Builder struct {
 	// initialization, so a second graph can run on the same weights.
 	Shared map[string]*tensor.Dense
 
-	// Norm builds the normalization layer that follows each convolution. zeroScale asks for the
-	// scale to start at 0 (used for the last normalization of a residual block).
+	// Norm builds the normalization layer that follows each convolution. zeroScale requests a
+	// scale that starts at 0 (for the last normalization of a residual block).
 	Norm func(b *Builder, x *gorgonia.Node, name string, zeroScale bool) (*gorgonia.Node, error)
 
 	// Dropouts are the dropout layers added so far, in build order.

@@ -11,8 +11,8 @@ import (
 )
 
 // Conv2d returns the convolution of x (N×C×H×W) with the filters w (Cout×C×KH×KW), without bias,
-// in NCHW layout. inputGrad says whether the backward pass computes the gradient for x; it can be
-// false for the first layer of a network, whose input is data, to skip the most expensive col2im.
+// in NCHW layout. inputGrad selects whether the backward pass computes the gradient for x. The
+// first layer of a network reads data and can skip it, which saves the most expensive col2im.
 func Conv2d(x, w *gorgonia.Node, geom ConvGeometry, inputGrad bool) (*gorgonia.Node, error) {
 	if geom.KH < 1 || geom.KW < 1 || geom.SH < 1 || geom.SW < 1 || geom.PH < 0 || geom.PW < 0 {
 		return nil, errors.Errorf("conv2d: invalid geometry %+v: kernel and stride must be at least 1 and padding at least 0", geom)

@@ -168,8 +168,8 @@ func TestPoolAndReLUGradients(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// For these values a 1e-2 step moves some window's maximum to another input, and
-			// the difference quotient then spans the kink; a 1e-3 step does not.
+			// For these values a 1e-2 step moves some window's maximum to another input, so the
+			// difference quotient spans the kink. A 1e-3 step does not.
 			checkOpGradientsStep(t, g, weightedSum(t, y), gorgonia.Nodes{x}, 1e-3, 2e-2)
 		})
 		t.Run(fmt.Sprintf("global average pool/%v", dt), func(t *testing.T) {
