@@ -11,7 +11,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -19,7 +18,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	perrors "github.com/pkg/errors"
+	"github.com/pkg/errors"
 
 	"github.com/resnetgo/resnet"
 	"github.com/resnetgo/resnet/cmd/internal/report"
@@ -100,7 +99,7 @@ func load(path string, batch int) (*model, error) {
 		Channels int `json:"channels"`
 	}
 	if err := json.Unmarshal([]byte(ck.Info.Extra["image"]), &image); err != nil || image.Size < resnet.MinInputSize {
-		return nil, perrors.Errorf("%s: no valid image settings in the metadata; was it written by cmd/train?", path)
+		return nil, errors.Errorf("%s: no valid image settings in the metadata; was it written by cmd/train?", path)
 	}
 	pred, err := resnet.NewPredictor(&ck.Info.Config, nil, batch, image.Size, image.Size)
 	if err != nil {
@@ -219,7 +218,7 @@ func (m *model) evaluateFolder(out io.Writer, dir string) error {
 	}
 	for _, c := range src.Classes {
 		if _, ok := index[c]; !ok {
-			return perrors.Errorf("%s has class folder %q, which the model does not know; its classes are %v", dir, c, m.classes)
+			return errors.Errorf("%s has class folder %q, which the model does not know; its classes are %v", dir, c, m.classes)
 		}
 	}
 	loader, err := dataset.NewLoader(src, m.config())
