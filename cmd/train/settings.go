@@ -65,8 +65,8 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 			"a CSV of metrics and a plot to the output folder.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&s.TrainDir, "train", "", "training images: a folder with one subfolder per class (required)")
-	fs.StringVar(&s.ValDir, "val", "", "validation images, laid out like -train; when empty, -val-fraction of -train is held out")
+	fs.StringVar(&s.TrainDir, "train", "", "training images: a `folder` with one subfolder per class (required)")
+	fs.StringVar(&s.ValDir, "val", "", "validation images, a `folder` laid out like -train; when empty, -val-fraction of -train is held out")
 	fs.Float64Var(&s.ValFraction, "val-fraction", 0.2, "fraction of -train held out for validation when -val is empty, stratified by class")
 	fs.BoolVar(&s.Flat, "flat", false, "read -train and -val as flat folders whose file names start with the class (cat.1.jpg), as Kaggle's Dogs vs. Cats")
 
@@ -93,14 +93,14 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 
 	fs.Int64Var(&s.Seed, "seed", 1, "seed of the initial weights, shuffling, augmentation and dropout")
 	fs.IntVar(&s.Workers, "workers", runtime.NumCPU(), "image decoding goroutines")
-	fs.IntVar(&s.Cache, "cache", -1, "keep decoded images in memory with this shorter side in pixels; -1 picks 1.15×size, 0 turns the cache off")
-	fs.StringVar(&s.Out, "out", "runs/resnet", "output folder for checkpoints, metrics.csv and metrics.png")
-	fs.StringVar(&s.Init, "init", "", "start from the weights in this safetensors file (a checkpoint or a torchvision state_dict); the classifier is re-created when the number of classes differs")
+	fs.IntVar(&s.Cache, "cache", -1, "keep decoded images in memory with this shorter side in `pixels`; -1 picks 1.15×size, 0 turns the cache off")
+	fs.StringVar(&s.Out, "out", "runs/resnet", "output `folder` for checkpoints, metrics.csv and metrics.png")
+	fs.StringVar(&s.Init, "init", "", "start from the weights in this safetensors `file` (a checkpoint or a torchvision state_dict); the classifier is re-created when the number of classes differs")
 
-	fs.StringVar(&o.resume, "resume", "", "continue the run whose output folder is DIR, with its stored settings (-epochs may raise the total)")
+	fs.StringVar(&o.resume, "resume", "", "continue the run whose output folder is `DIR`, with its stored settings (-epochs may raise the total)")
 	fs.BoolVar(&o.scan, "scan", false, "only read the data, print the data report and exit")
-	fs.StringVar(&o.dot, "dot", "", "write the compact Graphviz view of the network to FILE and exit")
-	fs.StringVar(&o.dotFull, "dot-full", "", "write the full Gorgonia graph (forward and backward) to FILE and exit")
+	fs.StringVar(&o.dot, "dot", "", "write the compact Graphviz view of the network to `FILE` and exit")
+	fs.StringVar(&o.dotFull, "dot-full", "", "write the full Gorgonia graph (forward and backward) to `FILE` and exit")
 	if err := fs.Parse(args); err != nil {
 		return s, o, fs, err
 	}
