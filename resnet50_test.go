@@ -66,10 +66,10 @@ type forwardGolden struct {
 // TestGoldenForward compares logits in both modes, the running statistics after one training
 // pass, and every parameter's gradient of a fixed cost with PyTorch.
 func TestGoldenForward(t *testing.T) {
-	cases := []string{"r18_w8_f64", "r18_w8_f32", "r50_w8_f64", "r50_w8_v1plain", "r34_w4_gray", "r101_w4", "r152_w4", "r50_224", "r50_224_f64"}
+	cases := []string{"r18_w8_f64", "r18_w8_f32", "r50_w8_f64", "r50_w8_v1plain", "r34_w4_gray", "r101_w4", "r152_w4", "r50_224", "r50_224_f64", "r50_b32_64"}
 	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && strings.HasPrefix(name, "r50_224") {
+			if testing.Short() && (strings.HasPrefix(name, "r50_224") || name == "r50_b32_64") {
 				t.Skip("full-size ResNet-50 takes tens of seconds")
 			}
 			var golden forwardGolden

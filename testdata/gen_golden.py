@@ -383,6 +383,7 @@ FORWARD_CASES = [
     # plain_projection, eval-mode gradients, values_max for gradients and running statistics
     ("r50_224", 50, 10, 3, 64, 2, 224, "float32", False, False, False, SUMMARY_ONLY),
     ("r50_224_f64", 50, 10, 3, 64, 2, 224, "float64", False, False, False, SUMMARY_ONLY),
+    ("r50_b32_64", 50, 2, 3, 64, 32, 64, "float32", False, False, False, SUMMARY_ONLY),
     ("r18_w8_f64", 18, 5, 3, 8, 4, 32, "float64", False, False, True, FULL_VALUES_MAX),
     ("r18_w8_f32", 18, 5, 3, 8, 4, 32, "float32", False, False, False, FULL_VALUES_MAX),
     ("r50_w8_v1plain", 50, 4, 3, 8, 2, 40, "float64", True, True, False, SUMMARY_ONLY),
