@@ -154,6 +154,7 @@ func (r *run) loadSources() error {
 // scan decodes every image once, prints the data report and, when clean is set, removes the
 // files that cannot be used so that no batch meets them.
 func (r *run) scan(w io.Writer, clean bool) error {
+	fmt.Fprintf(os.Stderr, "decoding %d images to check them ...\n", len(r.trainSrc.Samples)+len(r.valSrc.Samples))
 	trainReport := dataset.Scan(r.trainSrc, r.s.Workers)
 	valReport := dataset.Scan(r.valSrc, r.s.Workers)
 	fmt.Fprintln(w, "training data:")

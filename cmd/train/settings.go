@@ -80,9 +80,9 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 
 	fs.IntVar(&s.Epochs, "epochs", 10, "number of epochs (passes over the training images)")
 	fs.IntVar(&s.Batch, "batch", 32, "images per training step (at least 2)")
-	fs.Float64Var(&s.LR, "lr", 0.01, "peak learning rate")
+	fs.Float64Var(&s.LR, "lr", 0.002, "peak learning rate")
 	fs.StringVar(&s.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (linear warm-up, then half cosine to 0), step, or constant")
-	fs.Float64Var(&s.WarmupEpochs, "warmup", 1, "epochs of linear warm-up for -schedule cosine")
+	fs.Float64Var(&s.WarmupEpochs, "warmup", 0.5, "epochs of linear warm-up for -schedule cosine")
 	fs.IntVar(&s.StepEpochs, "step-epochs", 10, "epochs between learning-rate drops for -schedule step")
 	fs.Float64Var(&s.StepGamma, "step-gamma", 0.1, "factor of each learning-rate drop for -schedule step")
 	fs.Float64Var(&s.Momentum, "momentum", 0.9, "SGD momentum (0 for plain SGD)")
