@@ -3,8 +3,8 @@
 //
 //	go run ./cmd/train -train ../shared/data/catsdogs/train -val ../shared/data/catsdogs/val
 //
-// See -h for every flag. Ctrl-C or SIGTERM writes a checkpoint after the step in progress;
-// -resume DIR continues from it.
+// See -h for every flag. Ctrl-C or SIGTERM writes a checkpoint after the step in progress, and
+// -resume DIR continues from it. A second Ctrl-C stops at once.
 package main
 
 import (
@@ -28,6 +28,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, restore the default handling, so that a second Ctrl-C ends
+		// the process at once. Checkpoint writes are atomic, so that loses no finished file.
+		<-ctx.Done()
+		stop()
+	}()
 	r, err := newRun(s, o)
 	if err != nil {
 		fail(err)
