@@ -65,7 +65,9 @@ func (s WarmupCosine) LR(step int) float64 {
 //	d = g + Momentum·b if Nesterov, else b
 //	w = w - lr·d
 //
-// Weight decay here is the gradient of the penalty WeightDecay/2·Σw², which Update also returns.
+// Weight decay here is the gradient of the L2 penalty WeightDecay/2·Σw², whose value Penalty
+// returns: the trainer adds it to the cross-entropy, so the loss it reports is the regularized one
+// while the graph itself computes only the cross-entropy.
 type SGD struct {
 	Schedule    Schedule
 	Momentum    float64
