@@ -187,7 +187,7 @@ func sgdUpdate[T graph.Float](w, grad []T, buf []float64, lr, decay, momentum fl
 	}
 }
 
-// SGDState is what a checkpoint needs to resume an optimizer exactly: the number of steps taken
+// SGDState is the optimizer state a checkpoint needs to resume exactly: the number of steps taken
 // and the momentum buffer of each parameter, by name.
 type SGDState struct {
 	Step    int

@@ -162,7 +162,7 @@ func (r *run) scan(w io.Writer, clean bool) error {
 	fmt.Fprintln(w, "validation data:")
 	valReport.Print(w)
 	if trainReport.Total() == 0 {
-		return errors.Errorf("%s: no usable images", r.s.TrainDir)
+		return errors.Errorf("%s: no image could be decoded; see the skipped files above", r.s.TrainDir)
 	}
 	if clean {
 		r.trainSrc = r.trainSrc.Without(trainReport.Skipped)
