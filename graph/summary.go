@@ -13,11 +13,11 @@ import (
 // parameter count) and the totals, in the manner of Keras' model.summary().
 func WriteSummary(w io.Writer, layers []*Layer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "layer\tkind\toutput shape\tparameters\t")
+	fmt.Fprintln(tw, "layer\tkind\toutput shape\tparameters")
 	total := 0
 	for _, l := range layers {
 		total += l.Params
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", l.Name, l.Kind, shapeString(l.Out[1:]), Thousands(l.Params))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", l.Name, l.Kind, shapeString(l.Out[1:]), Thousands(l.Params))
 	}
 	if err := tw.Flush(); err != nil {
 		return errors.Wrap(err, "writing the summary")

@@ -51,16 +51,25 @@ func main() {
 	}
 	defer m.pred.Close()
 
+	paths := fs.Args()
 	if fs.NArg() == 1 {
 		if info, err := os.Stat(fs.Arg(0)); err == nil && info.IsDir() {
-			if err := m.evaluateFolder(os.Stdout, fs.Arg(0)); err != nil {
+			files, labelled, err := folderContents(fs.Arg(0))
+			if err != nil {
 				fail(err)
 			}
-			return
+			if labelled {
+				if err := m.evaluateFolder(os.Stdout, fs.Arg(0)); err != nil {
+					fail(err)
+				}
+				return
+			}
+			// A folder without class subfolders: classify each image in it.
+			paths = files
 		}
 	}
-	failed := m.classify(os.Stdout, os.Stderr, fs.Args(), *top, *asJSON)
-	if failed == fs.NArg() {
+	// Exit with status 1 when any image was skipped, so that scripts notice.
+	if failed := m.classify(os.Stdout, os.Stderr, paths, *top, *asJSON); failed > 0 {
 		os.Exit(1)
 	}
 }
@@ -81,13 +90,43 @@ type model struct {
 	valAcc float64
 }
 
+// folderContents lists the visible files of dir, and reports whether dir has subfolders, which
+// makes it a folder with one subfolder per class.
+func folderContents(dir string) (files []string, labelled bool, err error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, e := range entries {
+		if len(e.Name()) == 0 || e.Name()[0] == '.' {
+			continue
+		}
+		if e.IsDir() {
+			labelled = true
+			continue
+		}
+		files = append(files, filepath.Join(dir, e.Name()))
+	}
+	if !labelled && len(files) == 0 {
+		return nil, false, errors.Errorf("%s holds no images", dir)
+	}
+	return files, labelled, nil
+}
+
 func load(path string, batch int) (*model, error) {
-	if info, err := os.Stat(path); err == nil && info.IsDir() {
-		best := filepath.Join(path, "best.safetensors")
-		if _, err := os.Stat(best); err == nil {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, errors.Errorf("no model at %s: give the -out folder of cmd/train or a .safetensors checkpoint", path)
+	}
+	if info.IsDir() {
+		best, latest := filepath.Join(path, "best.safetensors"), filepath.Join(path, "latest.safetensors")
+		switch {
+		case exists(best):
 			path = best
-		} else {
-			path = filepath.Join(path, "latest.safetensors")
+		case exists(latest):
+			path = latest
+		default:
+			return nil, errors.Errorf("%s has neither best.safetensors nor latest.safetensors: give the -out folder of cmd/train or a checkpoint file", path)
 		}
 	}
 	ck, err := resnet.ReadCheckpoint(path)
@@ -122,6 +161,11 @@ func load(path string, batch int) (*model, error) {
 		}
 	}
 	return m, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func (m *model) config() dataset.Config {
@@ -164,7 +208,7 @@ func (m *model) classify(out, errOut io.Writer, paths []string, top int, asJSON 
 	for _, p := range paths {
 		img, err := dataset.Preprocess(p, cfg)
 		if err != nil {
-			fmt.Fprintf(errOut, "skipped %s: %v\n", p, err)
+			fmt.Fprintf(errOut, "skipped: %v\n", err)
 			failed++
 			continue
 		}

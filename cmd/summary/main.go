@@ -28,6 +28,10 @@ func main() {
 	batch := flag.Int("batch", 1, "batch size of the input node")
 	strideOn1x1 := flag.Bool("stride-on-1x1", false, "put the stride of downsampling bottlenecks on the first 1x1 convolution (He et al. 2016) instead of the 3x3")
 	plain := flag.Bool("plain-projection", false, "projection shortcuts without batch normalization")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: go run ./cmd/summary [-depth 50] [-classes 1000] [-size 224] [flags]\n\nPrints the layers of a ResNet and their totals, and writes Graphviz views.\n\nFlags:\n")
+		flag.PrintDefaults()
+	}
 	dotFile := flag.String("dot", "", "write the compact Graphviz view (one node per layer) to this file")
 	fullDot := flag.String("dot-full", "", "write the full Gorgonia graph in Graphviz format to this file")
 	flag.Parse()
@@ -50,7 +54,7 @@ func main() {
 		if err := writeFile(*dotFile, func(w io.Writer) error { return graph.WriteCompactDot(w, title, net.Layers) }); err != nil {
 			fail(err)
 		}
-		fmt.Printf("wrote the compact graph to %s; render it with: dot -Tsvg %s -o graph.svg\n", *dotFile, *dotFile)
+		fmt.Printf("wrote the compact graph to %s; render it with: dot -Tsvg %s -o resnet.svg\n", *dotFile, *dotFile)
 	}
 	if *fullDot != "" {
 		if err := writeFile(*fullDot, func(w io.Writer) error { return graph.WriteFullDot(w, g) }); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 
 	"github.com/pkg/errors"
@@ -62,7 +63,11 @@ func (r *run) save(name string, withOpt bool) error {
 // readResume reads DIR/latest.safetensors and the settings stored in it.
 func readResume(dir string) (*resnet.Checkpoint, settings, error) {
 	var s settings
-	ck, err := resnet.ReadCheckpoint(filepath.Join(dir, latestFile))
+	path := filepath.Join(dir, latestFile)
+	if _, err := os.Stat(path); err != nil {
+		return nil, s, errors.Errorf("cannot resume from %s: it has no %s; give the -out folder of an earlier cmd/train run", dir, latestFile)
+	}
+	ck, err := resnet.ReadCheckpoint(path)
 	if err != nil {
 		return nil, s, errors.Wrapf(err, "cannot resume from %s", dir)
 	}

@@ -124,11 +124,31 @@ func TestTrainWritesCompleteOutput(t *testing.T) {
 		t.Errorf("metrics.png missing or empty: %v", err)
 	}
 
+	// A second run into the same folder must not replace the finished one, and resuming a
+	// finished run says so.
+	_, stderr, err = runCmd(t, "train", smallRun(data, out, 2)...)
+	if err == nil || !strings.Contains(stderr, "already holds a run") {
+		t.Errorf("second run into %s: err %v, stderr %q; want a refusal that points to -resume", out, err, stderr)
+	}
+	stdout, _, err = runCmd(t, "train", "-resume", out)
+	if err != nil || !strings.Contains(stdout, "has finished 2 of 2 epochs") {
+		t.Errorf("resuming a finished run: err %v, stdout %q; want a message that it has finished", err, stdout)
+	}
+
 	// Predictions: single images (one unreadable), JSON, and the folder evaluation.
 	cat := filepath.Join(data, "cat", "cat.1.jpg")
 	stdout, stderr, err = runCmd(t, "predict", "-model", out, cat, filepath.Join(data, "cat", "broken.jpg"))
-	if err != nil || !strings.HasPrefix(stdout, cat+": ") || !strings.Contains(stderr, "broken.jpg") {
-		t.Errorf("predict: err %v, stdout %q, stderr %q; want a line for cat.1.jpg and broken.jpg reported", err, stdout, stderr)
+	if err == nil || !strings.HasPrefix(stdout, cat+": ") || !strings.Contains(stderr, "broken.jpg") {
+		t.Errorf("predict: err %v, stdout %q, stderr %q; want a line for cat.1.jpg, broken.jpg reported and exit status 1", err, stdout, stderr)
+	}
+	// A folder without class subfolders: every image in it is classified.
+	stdout, _, err = runCmd(t, "predict", "-model", out, filepath.Join(data, "dog"))
+	if err != nil || strings.Count(stdout, "\n") != 10 {
+		t.Errorf("predict on a folder of 10 photos: err %v, output %q; want 10 lines", err, stdout)
+	}
+	_, stderr, err = runCmd(t, "predict", "-model", t.TempDir(), cat)
+	if err == nil || !strings.Contains(stderr, "neither best.safetensors nor latest.safetensors") {
+		t.Errorf("predict with an empty model folder: err %v, stderr %q", err, stderr)
 	}
 	stdout, _, err = runCmd(t, "predict", "-model", out, "-json", cat)
 	if err != nil || !strings.Contains(stdout, `"class":"cat"`) && !strings.Contains(stdout, `"class":"dog"`) {

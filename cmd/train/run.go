@@ -73,6 +73,16 @@ func newRun(s settings, o options) (*run, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
+	if resumed != nil && resumed.Info.Epoch >= s.Epochs {
+		fmt.Printf("the run in %s has finished %d of %d epochs; to train further, give -resume %s a larger -epochs\n",
+			s.Out, resumed.Info.Epoch, s.Epochs, s.Out)
+		return nil, nil
+	}
+	if resumed == nil && !o.scan && o.dot == "" && o.dotFull == "" {
+		if _, err := os.Stat(filepath.Join(s.Out, latestFile)); err == nil {
+			return nil, errors.Errorf("%s already holds a run (%s): continue it with -resume %s, or choose another -out", s.Out, latestFile, s.Out)
+		}
+	}
 	r := &run{s: s, bestAcc: -1}
 	if err := r.loadSources(); err != nil {
 		return nil, err
@@ -318,7 +328,7 @@ func (r *run) trainEpoch(ctx context.Context) error {
 	progress := report.NewProgress(os.Stderr, steps, fmt.Sprintf("epoch %d/%d", r.epoch+1, r.s.Epochs))
 	it := r.trainLoader.Epoch(r.epoch)
 	p := r.partial
-	lr := r.tr.Opt.LR()
+	lr := r.tr.Opt.Schedule.LR(r.epoch * steps)
 	// The progress bar times this call only, so it counts the images trained since the call
 	// started, not those of an interrupted run's earlier part.
 	imagesNow := 0

@@ -7,6 +7,8 @@ import (
 	"runtime"
 
 	"github.com/pkg/errors"
+
+	"github.com/resnetgo/resnet"
 )
 
 // settings are the run's options. They are stored in every checkpoint, so that -resume
@@ -72,7 +74,7 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 
 	fs.IntVar(&s.Depth, "depth", 50, "network depth: 18, 34, 50, 101 or 152")
 	fs.IntVar(&s.Width, "width", 64, "base width, channels of the stem and first stage (64 as torchvision; smaller trains faster)")
-	fs.IntVar(&s.Size, "size", 64, "input image side in pixels; 64 suits a CPU, 224 is ImageNet's")
+	fs.IntVar(&s.Size, "size", 64, "input image side in `pixels`, at least 32; 64 suits a CPU, 224 is ImageNet's")
 	fs.BoolVar(&s.Grayscale, "grayscale", false, "train on 1-channel (grayscale) images")
 	fs.BoolVar(&s.ZeroInit, "zero-init-residual", true, "start the last batch norm scale of each residual block at 0, so every block begins as the identity (steadier from scratch; torchvision's default is false)")
 	fs.Float64Var(&s.StemDropout, "stem-dropout", 0, "dropout rate after the stem's max pool, in [0, 1)")
@@ -122,6 +124,12 @@ func (s settings) check() error {
 		return errors.New("-train is required: a folder with one subfolder per class")
 	case s.ValDir == "" && !(s.ValFraction > 0 && s.ValFraction < 1):
 		return errors.Errorf("-val-fraction %v: use a value between 0 and 1, or give -val", s.ValFraction)
+	case !validDepth(s.Depth):
+		return errors.Errorf("-depth %d: use one of %v", s.Depth, resnet.Depths())
+	case s.Size < resnet.MinInputSize:
+		return errors.Errorf("-size %d: use at least %d pixels", s.Size, resnet.MinInputSize)
+	case s.Width < 1:
+		return errors.Errorf("-width %d: use a positive width (64 as torchvision)", s.Width)
 	case s.Epochs < 1:
 		return errors.Errorf("-epochs %d: use at least 1", s.Epochs)
 	case s.Batch < 2:
@@ -142,6 +150,15 @@ func (s settings) check() error {
 		return errors.Errorf("-crop-scale-min %v: use a value in (0, 1]", s.ScaleMin)
 	}
 	return nil
+}
+
+func validDepth(d int) bool {
+	for _, ok := range resnet.Depths() {
+		if d == ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s settings) encode() string {
