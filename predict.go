@@ -17,7 +17,7 @@ type Predictor struct {
 	vm        gorgonia.VM
 }
 
-// NewPredictor builds a forward-only graph for cfg with input BatchSize×C×height×width.
+// NewPredictor builds a forward-only graph for cfg with input batch×C×height×width.
 // When shared is non-nil the graph uses shared's weights and statistics (cfg is then ignored).
 func NewPredictor(cfg *Config, shared *Network, batch, height, width int) (*Predictor, error) {
 	var c Config

@@ -20,8 +20,8 @@ import (
 // NOTE: the bound is a judgment call: it admits 100-megapixel camera photos (about 0.4 GB decoded).
 const maxPixels = 1 << 27
 
-// Image is a decoded image in CHW layout: Pix[(c*H+y)*W+x] is channel c of pixel (x, y),
-// with values in [0, 1].
+// Image is an image in CHW layout: Pix[(c*H+y)*W+x] is channel c of pixel (x, y). Decode
+// returns values in [0, 1]; Preprocess returns them normalized with the config's mean and std.
 type Image struct {
 	C, H, W int
 	Pix     []float32
