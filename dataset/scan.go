@@ -116,7 +116,7 @@ func (r *Report) Print(w io.Writer) error {
 	}
 
 	if len(r.Skipped) > 0 {
-		fmt.Fprintf(w, "skipped %d files (left out of training; re-save them with an image editor or delete them):\n", len(r.Skipped))
+		fmt.Fprintf(w, "skipped %d file(s), which will not be used (re-save the images with an image editor, or delete the files):\n", len(r.Skipped))
 		for _, sk := range r.Skipped {
 			fmt.Fprintf(w, "  %s: %s\n", sk.Path, sk.Reason)
 		}

@@ -39,7 +39,11 @@ func main() {
 		fail(err)
 	}
 	if r == nil {
-		return // -scan or -dot finished the job
+		return // -scan or -dot finished the job, or a resumed run had nothing left to do
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "interrupted before training started; nothing was written")
+		os.Exit(130)
 	}
 	if err := r.train(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {

@@ -244,11 +244,20 @@ func (r *run) printRunTable(w io.Writer) {
 		{"validation images", strconv.Itoa(len(r.valSrc.Samples))},
 		{"model", fmt.Sprintf("ResNet-%d, width %d, %s parameters", r.s.Depth, r.s.Width, graph.Thousands(r.tr.Net.ParamCount()))},
 		{"input", fmt.Sprintf("%d×%d×%d", r.channels(), r.s.Size, r.s.Size)},
-		{"epochs", fmt.Sprintf("%d from epoch %d, %d steps of %d images each", r.s.Epochs, r.epoch+1, r.stepsPerEpoch(), r.s.Batch)},
+		{"epochs", r.epochsLine()},
 		{"optimizer", fmt.Sprintf("SGD lr %g (%s), momentum %g%s, weight decay %g", r.s.LR, sched, r.s.Momentum, map[bool]string{true: " Nesterov"}[r.s.Nesterov], r.s.WeightDecay)},
 		{"regularization", fmt.Sprintf("label smoothing %g, dropout stem %g head %g", r.s.LabelSmoothing, r.s.StemDropout, r.s.HeadDropout)},
 		{"output", r.s.Out},
 	})
+}
+
+// epochsLine describes the epochs to run, with the step where a resumed run continues.
+func (r *run) epochsLine() string {
+	from := fmt.Sprintf("from epoch %d", r.epoch+1)
+	if r.partial.Steps > 0 {
+		from += fmt.Sprintf(", step %d", r.partial.Steps+1)
+	}
+	return fmt.Sprintf("%d %s, %d steps of %d images each", r.s.Epochs, from, r.stepsPerEpoch(), r.s.Batch)
 }
 
 // writeDot writes the requested Graphviz views.
