@@ -471,7 +471,7 @@ func TestScanMessyTree(t *testing.T) {
 	if err := rep.Print(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"cat", "total", "skipped 3 files", "truncated.png: truncated PNG file", "warning: class \"empty_class\""} {
+	for _, want := range []string{"cat", "total", "skipped 3 file(s)", "truncated.png: truncated PNG file", "warning: class \"empty_class\""} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("Print: got\n%s\nwant it to contain %q", out.String(), want)
 		}
