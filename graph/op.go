@@ -65,16 +65,6 @@ func (b *Buffer) Get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
 	return b.t
 }
 
-// Float32s and Float64s return the backing slice of v, or an error naming the op when v holds
-// another element type.
-func Float32s(op string, v gorgonia.Value) ([]float32, error) {
-	d, ok := v.Data().([]float32)
-	if !ok {
-		return nil, errors.Errorf("%s: expected float32 data, got %T", op, v.Data())
-	}
-	return d, nil
-}
-
 // Scalar returns the single number held by v, which may be a Gorgonia scalar or a tensor of size 1.
 func Scalar(v gorgonia.Value) (float64, error) {
 	switch d := v.Data().(type) {
