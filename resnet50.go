@@ -143,7 +143,9 @@ type Network struct {
 	Layers []*graph.Layer
 	Mode   *graph.Mode
 
-	state    []Entry
+	// buffers maps the name of each batch norm's shift (".bias"), the last of its parameters,
+	// to its running statistics, which follow it in torchvision's state_dict order.
+	buffers  map[string][]Entry
 	shared   *Network
 	dropouts []graph.Reseeder
 }
@@ -330,12 +332,13 @@ func (net *Network) norm(b *graph.Builder, x *gorgonia.Node, name string, zeroSc
 	}
 	b.Record(name, "BatchNorm", y, 2*c, x)
 	net.Norms = append(net.Norms, bn)
-	net.state = append(net.state,
-		Entry{Name: name + ".weight", Value: scale.Value},
-		Entry{Name: name + ".bias", Value: shift.Value},
-		Entry{Name: name + ".running_mean", Value: bn.RunningMean(), Buffer: true},
-		Entry{Name: name + ".running_var", Value: bn.RunningVar(), Buffer: true},
-	)
+	if net.buffers == nil {
+		net.buffers = map[string][]Entry{}
+	}
+	net.buffers[shift.Name] = []Entry{
+		{Name: name + ".running_mean", Value: bn.RunningMean(), Buffer: true},
+		{Name: name + ".running_var", Value: bn.RunningVar(), Buffer: true},
+	}
 	return y, nil
 }
 
@@ -375,24 +378,9 @@ func (net *Network) ParamCount() int {
 // (num_batches_tracked, which PyTorch uses only when momentum is None, is left out).
 func (net *Network) State() []Entry {
 	var out []Entry
-	normParams := map[string]bool{}
-	for _, e := range net.state {
-		normParams[e.Name] = true
-	}
-	// Parameters come in build order; each norm's four entries replace its scale and shift.
 	for _, p := range net.Params {
-		if !normParams[p.Name] {
-			out = append(out, Entry{Name: p.Name, Value: p.Value})
-			continue
-		}
-		if p.Kind == graph.NormScale {
-			base := p.Name[:len(p.Name)-len(".weight")]
-			for _, e := range net.state {
-				if len(e.Name) > len(base) && e.Name[:len(base)+1] == base+"." {
-					out = append(out, e)
-				}
-			}
-		}
+		out = append(out, Entry{Name: p.Name, Value: p.Value})
+		out = append(out, net.buffers[p.Name]...)
 	}
 	return out
 }
