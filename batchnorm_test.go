@@ -134,10 +134,10 @@ func TestBatchNormForward(t *testing.T) {
 	assertClose(t, "running mean after inference", graph.ToFloat64s(bn.RunningMean()), []float64{0.3, 0}, 1e-12)
 }
 
-func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
+func assertClose(t *testing.T, quantity string, got, want []float64, tol float64) {
 	t.Helper()
 	if len(got) != len(want) {
-		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
+		t.Fatalf("%s: got %d values, want %d", quantity, len(got), len(want))
 	}
 	worst, at := 0.0, 0
 	for i := range got {
@@ -146,7 +146,7 @@ func assertClose(t *testing.T, what string, got, want []float64, tol float64) {
 		}
 	}
 	if worst > tol || math.IsNaN(worst) {
-		t.Errorf("%s: max abs difference %.3g at %d (got %v, want %v), tolerance %g", what, worst, at, got[at], want[at], tol)
+		t.Errorf("%s: max abs difference %.3g at %d (got %v, want %v), tolerance %g", quantity, worst, at, got[at], want[at], tol)
 	}
 }
 

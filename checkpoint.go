@@ -19,7 +19,7 @@ const CheckpointFormat = "resnetgo-checkpoint/1"
 // state_dict entries: "optimizer.momentum.layer1.0.conv1.weight".
 const momentumPrefix = "optimizer.momentum."
 
-// CheckpointInfo is what a checkpoint holds besides the tensors.
+// CheckpointInfo is the metadata a checkpoint stores besides the tensors.
 type CheckpointInfo struct {
 	Config  Config
 	Classes []string // class names, index = label
@@ -222,7 +222,7 @@ func loadState(net *Network, f *safetensors.File, path string, newHead bool) err
 		if e.Buffer && strings.HasSuffix(e.Name, ".running_var") {
 			for i, v := range values {
 				if !(v >= 0) {
-					return errors.Errorf("%s: tensor %s holds %v at index %d; a variance must be >= 0", path, e.Name, v, i)
+					return errors.Errorf("%s: tensor %s contains the invalid variance %v at index %d; a variance must be >= 0", path, e.Name, v, i)
 				}
 			}
 		}

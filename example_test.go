@@ -9,8 +9,8 @@ import (
 	"github.com/resnetgo/resnet"
 )
 
-// This example embeds a ResNet-18 feature extractor in a caller's graph, adds a head of the
-// caller's own (a linear regression on the pooled features), and takes gradients of the
+// This example embeds a ResNet-18 feature extractor in a caller's graph and adds a head of the
+// caller's own, a linear regression on the pooled features. It then takes gradients of the
 // caller's cost with respect to both the head and the network's own weights.
 func Example_embed() {
 	g := gorgonia.NewGraph()

@@ -16,7 +16,7 @@ import (
 
 // The golden files under testdata/golden are written by testdata/gen_golden.py from PyTorch and
 // torchvision. Both sides fill every parameter and running statistic from the same formula of
-// its name and index (goldenValue), so no weights are committed; the files hold the inputs'
+// its name and index (goldenValue), so no weights are committed. The files contain the inputs'
 // summaries and the expected outputs. See testdata/README.md.
 
 // summary is a tensor as the golden files store it: full values for small tensors, and always
@@ -161,7 +161,7 @@ func compareTensor(name string, got []float64, want summary, tol float64) string
 		sqSum += v * v
 	}
 	for _, c := range []struct {
-		what      string
+		quantity  string
 		got, want float64
 		magnitude float64
 	}{
@@ -171,7 +171,7 @@ func compareTensor(name string, got []float64, want summary, tol float64) string
 	} {
 		allowed := tol * math.Max(c.magnitude, 1)
 		if d := math.Abs(c.got - c.want); d > allowed || math.IsNaN(d) {
-			return fmt.Sprintf("%s: %s is %v, want %v: difference %.3g, tolerance %.3g", name, c.what, c.got, c.want, d, allowed)
+			return fmt.Sprintf("%s: %s is %v, want %v: difference %.3g, tolerance %.3g", name, c.quantity, c.got, c.want, d, allowed)
 		}
 	}
 	return ""

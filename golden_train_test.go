@@ -94,14 +94,14 @@ func TestGoldenTraining(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, c := range []struct {
-					what      string
+					quantity  string
 					got, want float64
 				}{
 					{"loss", got.Loss, want.Loss}, {"cross-entropy", got.CE, want.CE}, {"penalty", got.Penalty, want.Penalty},
 					{"accuracy", got.Accuracy, want.Accuracy}, {"learning rate", got.LR, want.LR},
 				} {
 					if d := math.Abs(c.got - c.want); d > tol*math.Max(1, math.Abs(c.want)) || math.IsNaN(d) {
-						t.Errorf("step %d %s: got %v, want %v (difference %.3g, tolerance %.3g)", i, c.what, c.got, c.want, d, tol*math.Max(1, math.Abs(c.want)))
+						t.Errorf("step %d %s: got %v, want %v (difference %.3g, tolerance %.3g)", i, c.quantity, c.got, c.want, d, tol*math.Max(1, math.Abs(c.want)))
 					}
 				}
 			}

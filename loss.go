@@ -28,7 +28,7 @@ func CrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 // label smoothing ε the rows (1-ε)·onehot + ε/K, as PyTorch's cross_entropy(label_smoothing=ε).
 func Targets(dst []float64, labels []int, classes int, smoothing float64) error {
 	if len(dst) != len(labels)*classes {
-		return errors.Errorf("targets: buffer holds %d values, want %d labels × %d classes", len(dst), len(labels), classes)
+		return errors.Errorf("targets: buffer has %d values, want %d labels × %d classes", len(dst), len(labels), classes)
 	}
 	if !(smoothing >= 0 && smoothing < 1) {
 		return errors.Errorf("invalid label smoothing %v: use a value in [0, 1)", smoothing)

@@ -24,7 +24,7 @@ type TrainConfig struct {
 	Optimizer *SGD
 }
 
-// StepResult is what one training step measured on its batch.
+// StepResult is the measurement of one training step on its batch.
 type StepResult struct {
 	Step     int     // index of the step, from 0
 	Loss     float64 // CE + Penalty

@@ -108,7 +108,7 @@ func folderContents(dir string) (files []string, labelled bool, err error) {
 		files = append(files, filepath.Join(dir, e.Name()))
 	}
 	if !labelled && len(files) == 0 {
-		return nil, false, errors.Errorf("%s holds no images", dir)
+		return nil, false, errors.Errorf("%s contains no images: give image files or a folder with one subfolder per class", dir)
 	}
 	return files, labelled, nil
 }

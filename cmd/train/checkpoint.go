@@ -17,10 +17,10 @@ const (
 	metaMetrics  = "metrics"
 	metaPartial  = "partial_epoch"
 	metaBestAcc  = "best_val_accuracy"
-	metaImage    = "image" // what cmd/predict needs to preprocess images
+	metaImage    = "image" // the input settings cmd/predict needs to preprocess images
 )
 
-// imageMeta tells cmd/predict how the model's inputs were prepared.
+// imageMeta describes how the model's inputs were prepared, for cmd/predict.
 type imageMeta struct {
 	Size     int  `json:"size"`
 	Channels int  `json:"channels"`

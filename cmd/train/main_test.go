@@ -125,9 +125,9 @@ func TestTrainWritesCompleteOutput(t *testing.T) {
 	}
 
 	// A second run into the same folder must not replace the finished one, and resuming a
-	// finished run says so.
+	// finished run prints that it has finished.
 	_, stderr, err = runCmd(t, "train", smallRun(data, out, 2)...)
-	if err == nil || !strings.Contains(stderr, "already holds a run") {
+	if err == nil || !strings.Contains(stderr, "already contains a run") {
 		t.Errorf("second run into %s: err %v, stderr %q; want a refusal that points to -resume", out, err, stderr)
 	}
 	stdout, _, err = runCmd(t, "train", "-resume", out)

@@ -80,7 +80,7 @@ func newRun(s settings, o options) (*run, error) {
 	}
 	if resumed == nil && !o.scan && o.dot == "" && o.dotFull == "" {
 		if _, err := os.Stat(filepath.Join(s.Out, latestFile)); err == nil {
-			return nil, errors.Errorf("%s already holds a run (%s): continue it with -resume %s, or choose another -out", s.Out, latestFile, s.Out)
+			return nil, errors.Errorf("%s already contains a run (%s): continue it with -resume %s, or choose another -out", s.Out, latestFile, s.Out)
 		}
 	}
 	r := &run{s: s, bestAcc: -1}
