@@ -170,7 +170,10 @@ func (op *batchNormOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		op.sumDy, op.sumDyXhat = make([]float64, c), make([]float64, c)
 	}
 	op.run++
-	out := op.out.Get(inputs[0].Dtype(), xs)
+	out, err := op.out.Get(inputs[0].Dtype(), xs)
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		bnForward(op, x, inputs[1].Data().([]float32), inputs[2].Data().([]float32), out.Data().([]float32),
@@ -234,11 +237,12 @@ func bnForwardChannels[T graph.Float](op *batchNormOp, x, scale, shift, y, runMe
 func (op *batchNormOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *batchNormOp) ReturnsPtr() bool     { return false }
-func (op *batchNormOp) CallsExtern() bool    { return false }
-func (op *batchNormOp) OverwritesInput() int { return -1 }
-func (op *batchNormOp) Hashcode() uint32     { return graph.HashOf(op) }
-func (op *batchNormOp) String() string       { return fmt.Sprintf("BatchNorm(%s)", op.bn.Name) }
+func (op *batchNormOp) ReturnsPtr() bool            { return false }
+func (op *batchNormOp) CallsExtern() bool           { return false }
+func (op *batchNormOp) OverwritesInput() int        { return -1 }
+func (op *batchNormOp) Hashcode() uint32            { return graph.HashOf(op) }
+func (op *batchNormOp) OutputBuffer() *graph.Buffer { return &op.out }
+func (op *batchNormOp) String() string              { return fmt.Sprintf("BatchNorm(%s)", op.bn.Name) }
 func (op *batchNormOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "BatchNorm name=%q channels=%d momentum=%v eps=%v serial=%d",
 		op.bn.Name, op.bn.Channels(), op.bn.Momentum, op.bn.Epsilon, op.serial)
@@ -315,7 +319,10 @@ func (op *batchNormGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) 
 	if op.part == bnGradInput {
 		shape = xs
 	}
-	out := op.out.Get(inputs[0].Dtype(), shape)
+	out, err := op.out.Get(inputs[0].Dtype(), shape)
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		bnBackward(op, x, inputs[1].Data().([]float32), inputs[2].Data().([]float32), out.Data().([]float32), n, c, hw)
@@ -391,10 +398,11 @@ func bnInputGrad[T graph.Float](f *batchNormOp, x, scale, dy, dx []T, n, c, hw, 
 func (op *batchNormGradOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *batchNormGradOp) ReturnsPtr() bool     { return false }
-func (op *batchNormGradOp) CallsExtern() bool    { return false }
-func (op *batchNormGradOp) OverwritesInput() int { return -1 }
-func (op *batchNormGradOp) Hashcode() uint32     { return graph.HashOf(op) }
+func (op *batchNormGradOp) ReturnsPtr() bool            { return false }
+func (op *batchNormGradOp) CallsExtern() bool           { return false }
+func (op *batchNormGradOp) OverwritesInput() int        { return -1 }
+func (op *batchNormGradOp) Hashcode() uint32            { return graph.HashOf(op) }
+func (op *batchNormGradOp) OutputBuffer() *graph.Buffer { return &op.out }
 func (op *batchNormGradOp) String() string {
 	return fmt.Sprintf("BatchNormGrad(%s, %s)", op.fwd.bn.Name, op.part)
 }

@@ -21,8 +21,9 @@
 //     torchvision's state_dict order and the BatchNorm layers.
 //  2. Bind: write the batch into the input node's tensor (or gorgonia.Let it). Parameters are
 //     bound to tensors at build time; the optimizer updates them in place.
-//  3. Run: call gorgonia.Grad once on a scalar cost if you need gradients, create a
-//     TapeMachine and call RunAll.
+//  3. Run: call gorgonia.Grad once on a scalar cost if you need gradients, optionally call
+//     graph.PlanMemory with the nodes you will read (activations and gradients then share
+//     memory, a third of it at 224×224), create a TapeMachine and call RunAll.
 //  4. Read: node values and gradients are valid until the next run. Ops reuse their output
 //     tensors from one run to the next, so copy a value you want to keep.
 //  5. Reset: call the machine's Reset before the next RunAll.

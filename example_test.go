@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/resnetgo/resnet"
+	"github.com/resnetgo/resnet/graph"
 )
 
 // This example embeds a ResNet-18 feature extractor in a caller's graph and adds a head of the
@@ -34,6 +35,12 @@ func Example_embed() {
 	conv1 := net.Params[0]
 	grads, err := gorgonia.Grad(cost, w, conv1.Node)
 	if err != nil {
+		panic(err)
+	}
+
+	// Optional: let activations and gradients share memory. Name every node read after the
+	// run; the gradients, which nothing reads inside the graph, are kept anyway.
+	if _, err := graph.PlanMemory(g, cost, scores); err != nil {
 		panic(err)
 	}
 

@@ -142,7 +142,10 @@ func (op *crossEntropyGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, erro
 			dx[i*k+j] = g * (math.Exp(row[j]-lse) - t[i*k+j]) / float64(n)
 		}
 	}
-	out := op.out.Get(inputs[0].Dtype(), s)
+	out, err := op.out.Get(inputs[0].Dtype(), s)
+	if err != nil {
+		return nil, err
+	}
 	switch d := out.Data().(type) {
 	case []float32:
 		for i, v := range dx {
@@ -156,9 +159,10 @@ func (op *crossEntropyGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, erro
 func (op *crossEntropyGradOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *crossEntropyGradOp) ReturnsPtr() bool      { return false }
-func (op *crossEntropyGradOp) CallsExtern() bool     { return false }
-func (op *crossEntropyGradOp) OverwritesInput() int  { return -1 }
-func (op *crossEntropyGradOp) Hashcode() uint32      { return graph.HashOf(op) }
-func (op *crossEntropyGradOp) String() string        { return "CrossEntropyGrad" }
-func (op *crossEntropyGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "CrossEntropyGrad") }
+func (op *crossEntropyGradOp) ReturnsPtr() bool            { return false }
+func (op *crossEntropyGradOp) CallsExtern() bool           { return false }
+func (op *crossEntropyGradOp) OverwritesInput() int        { return -1 }
+func (op *crossEntropyGradOp) Hashcode() uint32            { return graph.HashOf(op) }
+func (op *crossEntropyGradOp) OutputBuffer() *graph.Buffer { return &op.out }
+func (op *crossEntropyGradOp) String() string              { return "CrossEntropyGrad" }
+func (op *crossEntropyGradOp) WriteHash(h hash.Hash)       { fmt.Fprint(h, "CrossEntropyGrad") }

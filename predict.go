@@ -46,6 +46,10 @@ func NewPredictor(cfg *Config, shared *Network, batch, height, width int) (*Pred
 	if err != nil {
 		return nil, err
 	}
+	// Forward only, so at most a few activations are alive at once.
+	if _, err := graph.PlanMemory(g, net.Output); err != nil {
+		return nil, errors.Wrap(err, "predictor")
+	}
 	return &Predictor{Net: net, BatchSize: batch, vm: gorgonia.NewTapeMachine(g)}, nil
 }
 

@@ -46,6 +46,8 @@ type Trainer struct {
 	Net  *Network // training graph
 	Eval *Network // evaluation graph, sharing Net's weights and statistics
 	Opt  *SGD
+	// Memory describes how the training graph's outputs share memory.
+	Memory graph.MemoryPlan
 
 	cfg      TrainConfig
 	targets  *gorgonia.Node
@@ -99,6 +101,11 @@ func NewTrainer(cfg TrainConfig) (*Trainer, error) {
 	}
 	if t.grads, err = gorgonia.Grad(t.loss, wrt...); err != nil {
 		return nil, errors.Wrap(err, "trainer: building the backward pass")
+	}
+	// Activations live until the backward pass has read them, gradients until the next op
+	// has, so outputs share memory. The step reads the loss, the logits and the gradients.
+	if t.Memory, err = graph.PlanMemory(g, append(gorgonia.Nodes{t.loss, net.Output}, t.grads...)...); err != nil {
+		return nil, errors.Wrap(err, "trainer")
 	}
 	t.machine = gorgonia.NewTapeMachine(g)
 

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
 	"github.com/resnetgo/resnet/dataset"
 	"github.com/resnetgo/resnet/graph"
 )
@@ -192,5 +195,86 @@ func TestOverfitRealImages(t *testing.T) {
 	}
 	if eval.Accuracy != 1 {
 		t.Errorf("inference-mode accuracy on the training photos %.2f, want 1 (loss %.4f)", eval.Accuracy, eval.Loss)
+	}
+}
+
+// TestTrainerPlanMatchesPlainGraph checks the memory plan on ResNet-50's bottleneck blocks and
+// projection shortcuts: the trainer's planned graph must give the same loss and gradients, bit
+// for bit, as the same network in a graph without a plan, whose gradients TestGoldenForward
+// compares with PyTorch.
+func TestTrainerPlanMatchesPlainGraph(t *testing.T) {
+	const batch, size = 4, 32
+	tr, err := NewTrainer(TrainConfig{
+		Model:     Config{Depth: 50, Classes: 3, BaseWidth: 4, Dtype: tensor.Float64},
+		BatchSize: batch, Height: size, Width: size,
+		Optimizer: &SGD{Schedule: ConstantLR(0)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if tr.Memory.ArenaBytes*2 > tr.Memory.SeparateBytes {
+		t.Errorf("plan %v saves less than half", tr.Memory)
+	}
+
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewTensor(g, tensor.Float64, 4, gorgonia.WithShape(batch, 3, size, size), gorgonia.WithName("x"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(batch, 3, size, size), tensor.Of(tensor.Float64))))
+	plain, err := NewShared(g, x, tr.Net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targetV := make([]float64, batch*3)
+	targets := gorgonia.NewTensor(g, tensor.Float64, 2, gorgonia.WithShape(batch, 3), gorgonia.WithName("targets"),
+		gorgonia.WithValue(graph.NewDense(tensor.Float64, tensor.Shape{batch, 3}, targetV)))
+	loss, err := CrossEntropy(plain.Output, targets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrt gorgonia.Nodes
+	for _, p := range plain.Params {
+		wrt = append(wrt, p.Node)
+	}
+	grads, err := gorgonia.Grad(loss, wrt...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+
+	images, labels := syntheticBatch(batch, 3, size)
+	for i := range labels {
+		labels[i] = i % 3
+	}
+	if err := fillInput(x, images, batch); err != nil {
+		t.Fatal(err)
+	}
+	if err := Targets(targetV, labels, 3, 0); err != nil {
+		t.Fatal(err)
+	}
+	setFloats(targets.Value().(*tensor.Dense), targetV)
+	plain.SetTraining(true)
+	if err := m.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	// A second planned step reads memory that the first one left behind; the rate is 0, so the
+	// weights stay as they are.
+	for step := 0; step < 2; step++ {
+		res, err := tr.Step(images, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := graph.Scalar(loss.Value())
+		if res.CE != want {
+			t.Fatalf("step %d: cross-entropy %v with the plan, %v without", step, res.CE, want)
+		}
+	}
+	for i, gr := range grads {
+		want, got := graph.ToFloat64s(gr.Value()), graph.ToFloat64s(tr.grads[i].Value())
+		for j := range want {
+			if got[j] != want[j] {
+				t.Fatalf("gradient of %s, element %d: %v with the plan, %v without", plain.Params[i].Name, j, got[j], want[j])
+			}
+		}
 	}
 }

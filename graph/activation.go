@@ -52,7 +52,9 @@ func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if in, ok := inputs[0].(*tensor.Dense); ok && op.inPlace {
 		out = in
 	} else {
-		out = op.out.Get(dt, inputs[0].Shape())
+		if out, err = op.out.Get(dt, inputs[0].Shape()); err != nil {
+			return nil, err
+		}
 	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
@@ -74,10 +76,16 @@ func relu[T Float](x, y []T) {
 func (op *reluOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *reluOp) ReturnsPtr() bool      { return false }
-func (op *reluOp) CallsExtern() bool     { return false }
-func (op *reluOp) OverwritesInput() int  { return -1 }
+func (op *reluOp) ReturnsPtr() bool  { return false }
+func (op *reluOp) CallsExtern() bool { return false }
+func (op *reluOp) OverwritesInput() int {
+	if op.inPlace {
+		return 0
+	}
+	return -1
+}
 func (op *reluOp) Hashcode() uint32      { return HashOf(op) }
+func (op *reluOp) OutputBuffer() *Buffer { return &op.out }
 func (op *reluOp) String() string        { return "ReLU" }
 func (op *reluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ReLU%d in-place=%t", op.dims, op.inPlace) }
 func (op *reluOp) DiffWRT(int) []bool    { return []bool{true} }
@@ -110,7 +118,10 @@ func (op *reluGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, inputs[0].Shape())
+	out, err := op.out.Get(dt, inputs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
 	switch y := inputs[0].Data().(type) {
 	case []float32:
 		reluGrad(y, inputs[1].Data().([]float32), out.Data().([]float32))
@@ -139,6 +150,7 @@ func (op *reluGradOp) ReturnsPtr() bool      { return false }
 func (op *reluGradOp) CallsExtern() bool     { return false }
 func (op *reluGradOp) OverwritesInput() int  { return -1 }
 func (op *reluGradOp) Hashcode() uint32      { return HashOf(op) }
+func (op *reluGradOp) OutputBuffer() *Buffer { return &op.out }
 func (op *reluGradOp) String() string        { return "ReLUGrad" }
 func (op *reluGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "ReLUGrad%d", op.dims) }
 
@@ -175,7 +187,10 @@ func (op *addReluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if !inputs[0].Shape().Eq(inputs[1].Shape()) {
 		return nil, errors.Errorf("add+relu: shapes %v and %v differ", inputs[0].Shape(), inputs[1].Shape())
 	}
-	out := op.out.Get(dt, inputs[0].Shape())
+	out, err := op.out.Get(dt, inputs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		addRelu(x, inputs[1].Data().([]float32), out.Data().([]float32))
@@ -200,6 +215,7 @@ func (op *addReluOp) ReturnsPtr() bool      { return false }
 func (op *addReluOp) CallsExtern() bool     { return false }
 func (op *addReluOp) OverwritesInput() int  { return -1 }
 func (op *addReluOp) Hashcode() uint32      { return HashOf(op) }
+func (op *addReluOp) OutputBuffer() *Buffer { return &op.out }
 func (op *addReluOp) String() string        { return "AddReLU" }
 func (op *addReluOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "AddReLU%d", op.dims) }
 func (op *addReluOp) DiffWRT(int) []bool    { return []bool{true, true} }

@@ -86,7 +86,10 @@ func (op *convOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, shape)
+	out, err := op.out.Get(dt, shape)
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		convForward(x, inputs[1].Data().([]float32), out.Data().([]float32), xs, ws[0], op.geom)
@@ -100,12 +103,13 @@ func (op *convOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gor
 	return op.Do(inputs...)
 }
 
-func (op *convOp) ReturnsPtr() bool     { return false }
-func (op *convOp) CallsExtern() bool    { return false }
-func (op *convOp) OverwritesInput() int { return -1 }
-func (op *convOp) Hashcode() uint32     { return HashOf(op) }
-func (op *convOp) String() string       { return fmt.Sprintf("Conv2d%s", op.geom) }
-func (op *convOp) DiffWRT(int) []bool   { return []bool{op.inputGrad, true} }
+func (op *convOp) ReturnsPtr() bool      { return false }
+func (op *convOp) CallsExtern() bool     { return false }
+func (op *convOp) OverwritesInput() int  { return -1 }
+func (op *convOp) Hashcode() uint32      { return HashOf(op) }
+func (op *convOp) OutputBuffer() *Buffer { return &op.out }
+func (op *convOp) String() string        { return fmt.Sprintf("Conv2d%s", op.geom) }
+func (op *convOp) DiffWRT(int) []bool    { return []bool{op.inputGrad, true} }
 func (op *convOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Conv2d%s input-grad=%t", op.geom, op.inputGrad)
 }
@@ -149,7 +153,10 @@ func (op *convGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, op.xShape)
+	out, err := op.out.Get(dt, op.xShape)
+	if err != nil {
+		return nil, err
+	}
 	cout := inputs[0].Shape()[0]
 	switch w := inputs[0].Data().(type) {
 	case []float32:
@@ -162,11 +169,12 @@ func (op *convGradInputOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) 
 func (op *convGradInputOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *convGradInputOp) ReturnsPtr() bool     { return false }
-func (op *convGradInputOp) CallsExtern() bool    { return false }
-func (op *convGradInputOp) OverwritesInput() int { return -1 }
-func (op *convGradInputOp) Hashcode() uint32     { return HashOf(op) }
-func (op *convGradInputOp) String() string       { return fmt.Sprintf("Conv2dGradInput%s", op.geom) }
+func (op *convGradInputOp) ReturnsPtr() bool      { return false }
+func (op *convGradInputOp) CallsExtern() bool     { return false }
+func (op *convGradInputOp) OverwritesInput() int  { return -1 }
+func (op *convGradInputOp) Hashcode() uint32      { return HashOf(op) }
+func (op *convGradInputOp) OutputBuffer() *Buffer { return &op.out }
+func (op *convGradInputOp) String() string        { return fmt.Sprintf("Conv2dGradInput%s", op.geom) }
 func (op *convGradInputOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Conv2dGradInput%s %v", op.geom, op.xShape)
 }
@@ -191,7 +199,10 @@ func (op *convGradFilterOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error)
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, op.wShape)
+	out, err := op.out.Get(dt, op.wShape)
+	if err != nil {
+		return nil, err
+	}
 	xs := inputs[0].Shape()
 	switch x := inputs[0].Data().(type) {
 	case []float32:
@@ -204,11 +215,12 @@ func (op *convGradFilterOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error)
 func (op *convGradFilterOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *convGradFilterOp) ReturnsPtr() bool     { return false }
-func (op *convGradFilterOp) CallsExtern() bool    { return false }
-func (op *convGradFilterOp) OverwritesInput() int { return -1 }
-func (op *convGradFilterOp) Hashcode() uint32     { return HashOf(op) }
-func (op *convGradFilterOp) String() string       { return fmt.Sprintf("Conv2dGradFilter%s", op.geom) }
+func (op *convGradFilterOp) ReturnsPtr() bool      { return false }
+func (op *convGradFilterOp) CallsExtern() bool     { return false }
+func (op *convGradFilterOp) OverwritesInput() int  { return -1 }
+func (op *convGradFilterOp) Hashcode() uint32      { return HashOf(op) }
+func (op *convGradFilterOp) OutputBuffer() *Buffer { return &op.out }
+func (op *convGradFilterOp) String() string        { return fmt.Sprintf("Conv2dGradFilter%s", op.geom) }
 func (op *convGradFilterOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Conv2dGradFilter%s %v", op.geom, op.wShape)
 }

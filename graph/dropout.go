@@ -93,7 +93,10 @@ func (op *dropoutOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, inputs[0].Shape())
+	out, err := op.out.Get(dt, inputs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
 	op.masked = op.mode.Training() && op.rate > 0
 	switch x := inputs[0].Data().(type) {
 	case []float32:
@@ -128,11 +131,12 @@ func dropoutForward[T Float](x, y, mask []T, masked bool, rate float64, rng *ran
 func (op *dropoutOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *dropoutOp) ReturnsPtr() bool     { return false }
-func (op *dropoutOp) CallsExtern() bool    { return false }
-func (op *dropoutOp) OverwritesInput() int { return -1 }
-func (op *dropoutOp) Hashcode() uint32     { return HashOf(op) }
-func (op *dropoutOp) String() string       { return fmt.Sprintf("Dropout(%g)", op.rate) }
+func (op *dropoutOp) ReturnsPtr() bool      { return false }
+func (op *dropoutOp) CallsExtern() bool     { return false }
+func (op *dropoutOp) OverwritesInput() int  { return -1 }
+func (op *dropoutOp) Hashcode() uint32      { return HashOf(op) }
+func (op *dropoutOp) OutputBuffer() *Buffer { return &op.out }
+func (op *dropoutOp) String() string        { return fmt.Sprintf("Dropout(%g)", op.rate) }
 func (op *dropoutOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "Dropout rate=%v dims=%d serial=%d", op.rate, op.dims, op.serial)
 }
@@ -166,7 +170,10 @@ func (op *dropoutGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, inputs[0].Shape())
+	out, err := op.out.Get(dt, inputs[0].Shape())
+	if err != nil {
+		return nil, err
+	}
 	switch dy := inputs[0].Data().(type) {
 	case []float32:
 		applyMask(dy, out.Data().([]float32), op.fwd.mask32, op.fwd.masked)
@@ -189,11 +196,12 @@ func applyMask[T Float](dy, dx, mask []T, masked bool) {
 func (op *dropoutGradOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *dropoutGradOp) ReturnsPtr() bool     { return false }
-func (op *dropoutGradOp) CallsExtern() bool    { return false }
-func (op *dropoutGradOp) OverwritesInput() int { return -1 }
-func (op *dropoutGradOp) Hashcode() uint32     { return HashOf(op) }
-func (op *dropoutGradOp) String() string       { return fmt.Sprintf("DropoutGrad(%g)", op.fwd.rate) }
+func (op *dropoutGradOp) ReturnsPtr() bool      { return false }
+func (op *dropoutGradOp) CallsExtern() bool     { return false }
+func (op *dropoutGradOp) OverwritesInput() int  { return -1 }
+func (op *dropoutGradOp) Hashcode() uint32      { return HashOf(op) }
+func (op *dropoutGradOp) OutputBuffer() *Buffer { return &op.out }
+func (op *dropoutGradOp) String() string        { return fmt.Sprintf("DropoutGrad(%g)", op.fwd.rate) }
 func (op *dropoutGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "DropoutGrad serial=%d", op.fwd.serial)
 }

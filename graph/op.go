@@ -49,20 +49,29 @@ func ShapeOf(ds gorgonia.DimSizer) (tensor.Shape, error) {
 // allocates its activations once instead of at every step. The op that owns the buffer overwrites
 // it at each run: a caller who needs a value after the next run must copy it.
 //
-// NOTE: every buffer lives as long as its graph, so a training step holds all activations and
-// gradients at once. At 224×224 that is 2.6 to 4.1 times PyTorch's peak memory, which frees each
-// tensor once the backward pass has used it (docs/benchmarks.md).
+// By itself every buffer lives as long as its graph, so a training step holds all activations and
+// gradients at once. PlanMemory places the buffers of a graph in one arena where outputs whose
+// lifetimes do not overlap share memory.
 type Buffer struct {
-	t *tensor.Dense
+	t    *tensor.Dense
+	plan *memoryPlan // set by PlanMemory
+	pos  int         // the op's step in the plan
 }
 
 // Get returns the buffer with the given dtype and shape, allocating it when either changed.
-// The contents are left as the previous run wrote them.
-func (b *Buffer) Get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+// The contents are left as the previous run wrote them. For a planned buffer it returns an error
+// when the op runs out of the planned order.
+func (b *Buffer) Get(dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	if b.plan != nil {
+		if err := b.plan.enter(b.pos); err != nil {
+			return nil, err
+		}
+	}
 	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(shape) {
 		b.t = tensor.New(tensor.WithShape(shape.Clone()...), tensor.Of(dt))
+		b.plan = nil // the op no longer writes into the plan's memory
 	}
-	return b.t
+	return b.t, nil
 }
 
 // Scalar returns the single number held by v, which may be a Gorgonia scalar or a tensor of size 1.

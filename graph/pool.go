@@ -68,7 +68,10 @@ func (op *maxPoolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, ys)
+	out, err := op.out.Get(dt, ys)
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		maxPool(x, out.Data().([]float32), nil, xs, op.geom)
@@ -84,6 +87,7 @@ func (op *maxPoolOp) ReturnsPtr() bool      { return false }
 func (op *maxPoolOp) CallsExtern() bool     { return false }
 func (op *maxPoolOp) OverwritesInput() int  { return -1 }
 func (op *maxPoolOp) Hashcode() uint32      { return HashOf(op) }
+func (op *maxPoolOp) OutputBuffer() *Buffer { return &op.out }
 func (op *maxPoolOp) String() string        { return fmt.Sprintf("MaxPool2d%s", op.geom) }
 func (op *maxPoolOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "MaxPool2d%s", op.geom) }
 func (op *maxPoolOp) DiffWRT(int) []bool    { return []bool{true} }
@@ -150,7 +154,10 @@ func (op *maxPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, err
 	}
 	xs := inputs[0].Shape()
-	out := op.out.Get(dt, xs)
+	out, err := op.out.Get(dt, xs)
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		maxPool(x, out.Data().([]float32), inputs[1].Data().([]float32), xs, op.geom)
@@ -166,6 +173,7 @@ func (op *maxPoolGradOp) ReturnsPtr() bool      { return false }
 func (op *maxPoolGradOp) CallsExtern() bool     { return false }
 func (op *maxPoolGradOp) OverwritesInput() int  { return -1 }
 func (op *maxPoolGradOp) Hashcode() uint32      { return HashOf(op) }
+func (op *maxPoolGradOp) OutputBuffer() *Buffer { return &op.out }
 func (op *maxPoolGradOp) String() string        { return fmt.Sprintf("MaxPool2dGrad%s", op.geom) }
 func (op *maxPoolGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "MaxPool2dGrad%s", op.geom) }
 
@@ -196,7 +204,10 @@ func (op *globalAvgPoolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) 
 		return nil, err
 	}
 	xs := inputs[0].Shape()
-	out := op.out.Get(dt, tensor.Shape{xs[0], xs[1]})
+	out, err := op.out.Get(dt, tensor.Shape{xs[0], xs[1]})
+	if err != nil {
+		return nil, err
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		avgPlanes(x, out.Data().([]float32), xs[2]*xs[3])
@@ -223,6 +234,7 @@ func (op *globalAvgPoolOp) ReturnsPtr() bool      { return false }
 func (op *globalAvgPoolOp) CallsExtern() bool     { return false }
 func (op *globalAvgPoolOp) OverwritesInput() int  { return -1 }
 func (op *globalAvgPoolOp) Hashcode() uint32      { return HashOf(op) }
+func (op *globalAvgPoolOp) OutputBuffer() *Buffer { return &op.out }
 func (op *globalAvgPoolOp) String() string        { return "GlobalAvgPool" }
 func (op *globalAvgPoolOp) WriteHash(h hash.Hash) { fmt.Fprint(h, "GlobalAvgPool") }
 func (op *globalAvgPoolOp) DiffWRT(int) []bool    { return []bool{true} }
@@ -252,7 +264,10 @@ func (op *globalAvgPoolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, err
 	if err != nil {
 		return nil, err
 	}
-	out := op.out.Get(dt, op.xShape)
+	out, err := op.out.Get(dt, op.xShape)
+	if err != nil {
+		return nil, err
+	}
 	hw := op.xShape[2] * op.xShape[3]
 	switch dy := inputs[0].Data().(type) {
 	case []float32:
@@ -276,11 +291,12 @@ func spreadPlanes[T Float](dy, dx []T, hw int) {
 func (op *globalAvgPoolGradOp) UsePreallocDo(_ gorgonia.Value, inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	return op.Do(inputs...)
 }
-func (op *globalAvgPoolGradOp) ReturnsPtr() bool     { return false }
-func (op *globalAvgPoolGradOp) CallsExtern() bool    { return false }
-func (op *globalAvgPoolGradOp) OverwritesInput() int { return -1 }
-func (op *globalAvgPoolGradOp) Hashcode() uint32     { return HashOf(op) }
-func (op *globalAvgPoolGradOp) String() string       { return "GlobalAvgPoolGrad" }
+func (op *globalAvgPoolGradOp) ReturnsPtr() bool      { return false }
+func (op *globalAvgPoolGradOp) CallsExtern() bool     { return false }
+func (op *globalAvgPoolGradOp) OverwritesInput() int  { return -1 }
+func (op *globalAvgPoolGradOp) Hashcode() uint32      { return HashOf(op) }
+func (op *globalAvgPoolGradOp) OutputBuffer() *Buffer { return &op.out }
+func (op *globalAvgPoolGradOp) String() string        { return "GlobalAvgPoolGrad" }
 func (op *globalAvgPoolGradOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "GlobalAvgPoolGrad%v", op.xShape)
 }

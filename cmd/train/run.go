@@ -244,6 +244,7 @@ func (r *run) printRunTable(w io.Writer) {
 		{"validation images", strconv.Itoa(len(r.valSrc.Samples))},
 		{"model", fmt.Sprintf("ResNet-%d, width %d, %s parameters", r.s.Depth, r.s.Width, graph.Thousands(r.tr.Net.ParamCount()))},
 		{"input", fmt.Sprintf("%d×%d×%d", r.channels(), r.s.Size, r.s.Size)},
+		{"step memory", r.tr.Memory.String()},
 		{"epochs", r.epochsLine()},
 		{"optimizer", fmt.Sprintf("SGD lr %g (%s), momentum %g%s, weight decay %g", r.s.LR, sched, r.s.Momentum, map[bool]string{true: " Nesterov"}[r.s.Nesterov], r.s.WeightDecay)},
 		{"regularization", fmt.Sprintf("label smoothing %g, dropout stem %g head %g", r.s.LabelSmoothing, r.s.StemDropout, r.s.HeadDropout)},
