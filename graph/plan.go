@@ -25,10 +25,19 @@ type MemoryPlan struct {
 }
 
 func (p MemoryPlan) String() string {
-	return fmt.Sprintf("%d outputs in a %s arena (%s with a buffer each)", p.Planned, megabytes(p.ArenaBytes), megabytes(p.SeparateBytes))
+	return fmt.Sprintf("%d outputs in a %s arena (%s with a buffer each)", p.Planned, byteSize(p.ArenaBytes), byteSize(p.SeparateBytes))
 }
 
-func megabytes(n int64) string { return fmt.Sprintf("%.3g MB", float64(n)/1e6) }
+// byteSize formats n bytes in GB, MB or kB (powers of 1000).
+func byteSize(n int64) string {
+	switch {
+	case n >= 1e9:
+		return fmt.Sprintf("%.2f GB", float64(n)/1e9)
+	case n >= 1e6:
+		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.0f kB", float64(n)/1e3)
+}
 
 // PlanMemory lets the outputs of g's ops share memory where their lifetimes do not overlap.
 // Without a plan every op keeps its own output buffer, so a training step holds every

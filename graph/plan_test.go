@@ -143,6 +143,22 @@ func TestPlanMemoryRejectsAnotherOrder(t *testing.T) {
 	}
 }
 
+func TestMemoryPlanString(t *testing.T) {
+	cases := []struct {
+		plan MemoryPlan
+		want string
+	}{
+		{MemoryPlan{279, 2_703_900_000, 7_691_000_000}, "279 outputs in a 2.70 GB arena (7.69 GB with a buffer each)"},
+		{MemoryPlan{279, 354_000_000, 1_002_000_000}, "279 outputs in a 354 MB arena (1.00 GB with a buffer each)"},
+		{MemoryPlan{13, 40_960, 99_840}, "13 outputs in a 41 kB arena (100 kB with a buffer each)"},
+	}
+	for _, c := range cases {
+		if got := c.plan.String(); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}
+
 func TestPlanMemoryRejectsForeignNode(t *testing.T) {
 	g, _, _ := residualNet(t, tensor.Float64)
 	other := gorgonia.NewGraph()
