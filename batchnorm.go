@@ -198,19 +198,14 @@ func bnForwardChannels[T graph.Float](op *batchNormOp, x, scale, shift, y, runMe
 	for ch := lo; ch < hi; ch++ {
 		var mean, variance float64
 		if op.training {
-			var sum float64
+			var total float64
 			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					sum += float64(v)
-				}
+				total += sum(x[(i*c+ch)*hw : (i*c+ch+1)*hw])
 			}
-			mean = sum / m
+			mean = total / m
 			var sq float64
 			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mean
-					sq += d * d
-				}
+				sq += sumSquaredDev(x[(i*c+ch)*hw:(i*c+ch+1)*hw], mean)
 			}
 			variance = sq / m
 			mom := op.bn.Momentum
@@ -362,11 +357,9 @@ func bnSums[T graph.Float](f *batchNormOp, x, dy []T, n, c, hw, lo, hi int) {
 		var sumDy, sumDyXhat float64
 		for i := 0; i < n; i++ {
 			off := (i*c + ch) * hw
-			xp, gp := x[off:off+hw], dy[off:off+hw]
-			for j, g := range gp {
-				sumDy += float64(g)
-				sumDyXhat += float64(g) * (float64(xp[j]) - mean)
-			}
+			g, gDev := sumGradAndDev(x[off:off+hw], dy[off:off+hw], mean)
+			sumDy += g
+			sumDyXhat += gDev
 		}
 		f.sumDy[ch], f.sumDyXhat[ch] = sumDy, sumDyXhat*invStd
 	}

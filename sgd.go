@@ -160,13 +160,7 @@ func (o *SGD) Update(params []*graph.Param, grads []*tensor.Dense) error {
 	return nil
 }
 
-func sumSquares[T graph.Float](w []T) float64 {
-	var s float64
-	for _, v := range w {
-		s += float64(v) * float64(v)
-	}
-	return s
-}
+func sumSquares[T graph.Float](w []T) float64 { return sumSquaredDev(w, 0) }
 
 func sgdUpdate[T graph.Float](w, grad []T, buf []float64, lr, decay, momentum float64, nesterov, first bool) {
 	for j := range w {
