@@ -23,9 +23,12 @@
 //     bound to tensors at build time; the optimizer updates them in place.
 //  3. Run: call gorgonia.Grad once on a scalar cost if you need gradients, optionally call
 //     graph.PlanMemory with the nodes you will read (activations and gradients then share
-//     memory, a third of it at 224×224), create a TapeMachine and call RunAll.
+//     memory: a training step of ResNet-50 at batch 32, 224×224 needs 2.7 GB instead of
+//     7.7 GB), create a TapeMachine and call RunAll.
 //  4. Read: node values and gradients are valid until the next run. Ops reuse their output
-//     tensors from one run to the next, so copy a value you want to keep.
+//     tensors from one run to the next, so copy a value you want to keep. After PlanMemory,
+//     only the nodes passed to it and the graph's roots (the cost, the gradients) keep their
+//     values: other nodes, such as Network.Layers' outputs, may hold later ops' numbers.
 //  5. Reset: call the machine's Reset before the next RunAll.
 //
 // Training versus inference mode is a switch on the network (SetTraining) that BatchNorm and

@@ -16,7 +16,9 @@ import (
 // CrossEntropy adds the mean over the batch of the cross-entropy between the softmax of logits
 // (N×K) and the target distributions (N×K, each row summing to 1): -Σₖ tₖ·log softmax(x)ₖ.
 // The log-softmax is computed as x - max(x) - log Σ exp(x - max(x)) in float64, so logits of
-// any magnitude give a finite loss: logits (1000, 0) with target 1 give exactly 1000.
+// any magnitude give a finite loss: logits (1000, 0) with target 1 give exactly 1000. Targets
+// must have the dtype of logits. The Targets function fills a []float64, which graph.NewDense
+// converts to either dtype.
 func CrossEntropy(logits, targets *gorgonia.Node) (*gorgonia.Node, error) {
 	if logits.Dims() != 2 || !logits.Shape().Eq(targets.Shape()) {
 		return nil, errors.Errorf("cross-entropy: logits %v and targets %v must both be N×K", logits.Shape(), targets.Shape())

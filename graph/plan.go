@@ -44,11 +44,12 @@ func byteSize(n int64) string {
 // activation and every gradient at once. With one, an output's memory is reused as soon as the
 // last op that reads it has run, the way a framework frees a tensor after its backward pass.
 //
-// Lifetimes follow the order in which a TapeMachine compiled from g runs the nodes. The plan is
-// only valid for such a machine: every planned op checks that it runs in that order and
-// returns an error otherwise (a LispMachine, for example, orders the backward pass differently).
-// Build the whole graph, including its backward pass, before planning; a node added later
-// could read memory that the plan already gave to another node.
+// Lifetimes follow the order in which a TapeMachine compiled from g runs the nodes. Every
+// planned op checks at run time that it runs in that order, so a machine that orders the ops
+// differently gets an error instead of wrong numbers. Build the whole graph, including its
+// backward pass, before planning. A node added later could read memory that the plan already
+// gave to another node, so a run that finds more nodes in g than at planning time returns an
+// error.
 //
 // After a run, the values of keep and of the graph's roots (nodes that nothing reads, such as a
 // loss and the gradients from gorgonia.Grad) are intact. Later ops may have overwritten the
@@ -72,7 +73,7 @@ func PlanMemory(g *gorgonia.ExprGraph, keep ...*gorgonia.Node) (MemoryPlan, erro
 	pinned := make(map[*gorgonia.Node]bool, len(keep))
 	for _, n := range keep {
 		if _, ok := pos[n]; !ok {
-			return res, errors.Errorf("memory plan: node %v to keep is not in the graph", n)
+			return res, errors.Errorf("memory plan: node %v to keep is not in the graph being planned: pass only nodes of that graph", n)
 		}
 		pinned[n] = true
 	}
@@ -166,7 +167,7 @@ func PlanMemory(g *gorgonia.ExprGraph, keep ...*gorgonia.Node) (MemoryPlan, erro
 		placed = append(placed, it)
 	}
 
-	plan := &memoryPlan{first: math.MaxInt, last: -1}
+	plan := &memoryPlan{first: math.MaxInt, last: -1, g: g, nodes: len(g.AllNodes())}
 	arenas := map[tensor.Dtype]any{
 		tensor.Float32: make([]float32, arenaSize[tensor.Float32]),
 		tensor.Float64: make([]float64, arenaSize[tensor.Float64]),
@@ -216,9 +217,16 @@ func aliasesInput(g *gorgonia.ExprGraph, c, n *gorgonia.Node) bool {
 type memoryPlan struct {
 	first int // position of the earliest planned op: seeing it starts a new run
 	last  int // position of the latest planned op run so far
+	g     *gorgonia.ExprGraph
+	nodes int // number of nodes in g when it was planned
 }
 
 func (p *memoryPlan) enter(pos int) error {
+	if pos == p.first {
+		if n := len(p.g.AllNodes()); n != p.nodes {
+			return errors.Errorf("memory plan: the graph has %d nodes, %d when it was planned; call PlanMemory again after adding nodes", n, p.nodes)
+		}
+	}
 	if pos <= p.last && pos != p.first {
 		return errors.Errorf("memory plan: an op planned as step %d ran after step %d. A graph with a memory plan must run on a TapeMachine (gorgonia.NewTapeMachine), whose order the plan follows", pos, p.last)
 	}

@@ -159,6 +159,19 @@ func TestMemoryPlanString(t *testing.T) {
 	}
 }
 
+func TestPlanMemoryRejectsAddedNodes(t *testing.T) {
+	g, cost, _ := residualNet(t, tensor.Float64)
+	if _, err := PlanMemory(g); err != nil {
+		t.Fatal(err)
+	}
+	gorgonia.Must(gorgonia.Neg(cost))
+	m := gorgonia.NewTapeMachine(g)
+	defer m.Close()
+	if err := m.RunAll(); err == nil || !strings.Contains(err.Error(), "call PlanMemory again") {
+		t.Fatalf("a run after adding a node gave %v, want an error asking to plan again", err)
+	}
+}
+
 func TestPlanMemoryRejectsForeignNode(t *testing.T) {
 	g, _, _ := residualNet(t, tensor.Float64)
 	other := gorgonia.NewGraph()

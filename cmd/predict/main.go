@@ -33,7 +33,7 @@ func main() {
 	}
 	model := fs.String("model", "", "output folder of cmd/train (its best.safetensors, else latest.safetensors) or a checkpoint file (required)")
 	top := fs.Int("top", 2, "number of classes to print per image")
-	asJSON := fs.Bool("json", false, "print one JSON object per image instead of text")
+	asJSON := fs.Bool("json", false, "print one JSON object per image instead of text (for a class folder, one object with the accuracy and the confusion matrix)")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	err := fs.Parse(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -59,7 +59,7 @@ func main() {
 				fail(err)
 			}
 			if labelled {
-				if err := m.evaluateFolder(os.Stdout, fs.Arg(0)); err != nil {
+				if err := m.evaluateFolder(os.Stdout, fs.Arg(0), *asJSON); err != nil {
 					fail(err)
 				}
 				return
@@ -206,6 +206,11 @@ func (m *model) classify(out, errOut io.Writer, paths []string, top int, asJSON 
 		batch, names = batch[:0], names[:0]
 	}
 	for _, p := range paths {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(errOut, "skipped %s: no such file (a shell pattern that matches nothing is passed on as it is)\n", p)
+			failed++
+			continue
+		}
 		img, err := dataset.Preprocess(p, cfg)
 		if err != nil {
 			fmt.Fprintf(errOut, "skipped: %v\n", err)
@@ -248,9 +253,30 @@ func topClasses(classes []string, probs []float64, k int) []classScore {
 	return scores[:min(max(k, 1), len(scores))]
 }
 
+// folderReport is the result of a class folder, as printed with -json. Confusion[i][j] counts
+// the images of class i predicted as class j.
+type folderReport struct {
+	Model     string        `json:"model"`
+	Folder    string        `json:"folder"`
+	Images    int           `json:"images"`
+	Correct   int           `json:"correct"`
+	Accuracy  float64       `json:"accuracy"`
+	Classes   []string      `json:"classes"`
+	PerClass  []classResult `json:"per_class"`
+	Confusion [][]int       `json:"confusion"`
+	// ReportedValAccuracy is the validation accuracy that training reported for the checkpoint.
+	ReportedValAccuracy *float64 `json:"reported_val_accuracy,omitempty"`
+}
+
+type classResult struct {
+	Class    string  `json:"class"`
+	Images   int     `json:"images"`
+	Accuracy float64 `json:"accuracy"`
+}
+
 // evaluateFolder classifies a folder with one subfolder per class and prints the accuracy,
-// the per-class accuracy and the confusion matrix.
-func (m *model) evaluateFolder(out io.Writer, dir string) error {
+// the per-class accuracy and the confusion matrix, as text or as one JSON object.
+func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) error {
 	src, err := dataset.FromFolder(dir)
 	if err != nil {
 		return err
@@ -298,6 +324,9 @@ func (m *model) evaluateFolder(out io.Writer, dir string) error {
 	for _, s := range loader.Skipped() {
 		fmt.Fprintf(os.Stderr, "skipped %s: %s\n", s.Path, s.Reason)
 	}
+	if asJSON {
+		return json.NewEncoder(out).Encode(m.folderReport(dir, matrix))
+	}
 	fmt.Fprintf(out, "model %s on %s:\n", m.path, dir)
 	if err := report.PrintConfusion(out, m.classes, matrix); err != nil {
 		return err
@@ -306,4 +335,29 @@ func (m *model) evaluateFolder(out io.Writer, dir string) error {
 		fmt.Fprintf(out, "training reported a validation accuracy of %.2f%% for this checkpoint\n", 100*m.valAcc)
 	}
 	return nil
+}
+
+// folderReport summarizes a confusion matrix over the model's classes.
+func (m *model) folderReport(dir string, matrix [][]int) folderReport {
+	r := folderReport{Model: m.path, Folder: dir, Classes: m.classes, Confusion: matrix}
+	for i, row := range matrix {
+		images := 0
+		for _, count := range row {
+			images += count
+		}
+		c := classResult{Class: m.classes[i], Images: images}
+		if images > 0 {
+			c.Accuracy = float64(row[i]) / float64(images)
+		}
+		r.PerClass = append(r.PerClass, c)
+		r.Images += images
+		r.Correct += row[i]
+	}
+	if r.Images > 0 {
+		r.Accuracy = float64(r.Correct) / float64(r.Images)
+	}
+	if m.valAcc >= 0 {
+		r.ReportedValAccuracy = &m.valAcc
+	}
+	return r
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -300,5 +302,38 @@ func TestPredictReproducesValidationAccuracy(t *testing.T) {
 	line := fmt.Sprintf("Overall accuracy: %.2f%%", 100*want)
 	if !strings.Contains(stdout, line) {
 		t.Errorf("predict output lacks %q (the accuracy training reported):\n%s", line, stdout)
+	}
+
+	// The same evaluation as one JSON object.
+	stdout, stderr, err = runCmd(t, "predict", "-model", out, "-json", val)
+	if err != nil {
+		t.Fatalf("predict -json: %v\n%s", err, stderr)
+	}
+	var got struct {
+		Images    int      `json:"images"`
+		Accuracy  float64  `json:"accuracy"`
+		Classes   []string `json:"classes"`
+		Confusion [][]int  `json:"confusion"`
+		Reported  *float64 `json:"reported_val_accuracy"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("predict -json on a class folder printed %q: %v", stdout, err)
+	}
+	if got.Images != 28 || math.Abs(got.Accuracy-want) > 1e-9 || len(got.Confusion) != 2 || got.Reported == nil {
+		t.Errorf("predict -json: %+v; want 28 images, accuracy %v, a 2×2 matrix and the reported accuracy", got, want)
+	}
+}
+
+func TestPredictNamesMissingFile(t *testing.T) {
+	train := photoFolder(t, 8)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"-train", train, "-depth", "18", "-width", "4", "-size", "32", "-batch", "4", "-epochs", "1", "-workers", "2", "-out", out}
+	if stdout, stderr, err := runCmd(t, "train", args...); err != nil {
+		t.Fatalf("train: %v\n%s\n%s", err, stdout, stderr)
+	}
+	missing := filepath.Join(t.TempDir(), "photos", "*.jpg")
+	_, stderr, err := runCmd(t, "predict", "-model", out, missing)
+	if err == nil || !strings.Contains(stderr, missing+": no such file") {
+		t.Errorf("predict on a missing file: err %v, stderr %q; want exit status 1 and the file named", err, stderr)
 	}
 }

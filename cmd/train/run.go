@@ -244,7 +244,7 @@ func (r *run) printRunTable(w io.Writer) {
 		{"validation images", strconv.Itoa(len(r.valSrc.Samples))},
 		{"model", fmt.Sprintf("ResNet-%d, width %d, %s parameters", r.s.Depth, r.s.Width, graph.Thousands(r.tr.Net.ParamCount()))},
 		{"input", fmt.Sprintf("%d×%d×%d", r.channels(), r.s.Size, r.s.Size)},
-		{"step memory", r.tr.Memory.String()},
+		{"step memory", stepMemory(r.tr.Memory)},
 		{"epochs", r.epochsLine()},
 		{"optimizer", fmt.Sprintf("SGD lr %g (%s), momentum %g%s, weight decay %g", r.s.LR, sched, r.s.Momentum, map[bool]string{true: " Nesterov"}[r.s.Nesterov], r.s.WeightDecay)},
 		{"regularization", fmt.Sprintf("label smoothing %g, dropout stem %g head %g", r.s.LabelSmoothing, r.s.StemDropout, r.s.HeadDropout)},
@@ -400,4 +400,16 @@ func confusion(classes int, labels, predictions []int) [][]int {
 		m[l][predictions[i]]++
 	}
 	return m
+}
+
+// stepMemory describes the memory plan of a training step for the run table.
+func stepMemory(p graph.MemoryPlan) string {
+	mb := func(n int64) string {
+		if n < 10e6 {
+			return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+		}
+		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("activations and gradients share %s (%s without sharing); weights, optimizer state and cached images come on top",
+		mb(p.ArenaBytes), mb(p.SeparateBytes))
 }

@@ -84,7 +84,7 @@ func parseFlags(args []string) (settings, options, *flag.FlagSet, error) {
 	fs.IntVar(&s.Batch, "batch", 32, "images per training step (at least 2)")
 	fs.Float64Var(&s.LR, "lr", 0.002, "peak learning rate")
 	fs.StringVar(&s.Schedule, "schedule", "cosine", "learning-rate schedule: cosine (linear warm-up, then half cosine to 0), step, or constant")
-	fs.Float64Var(&s.WarmupEpochs, "warmup", 0.5, "epochs of linear warm-up for -schedule cosine")
+	fs.Float64Var(&s.WarmupEpochs, "warmup", 0.5, "epochs of linear warm-up for -schedule cosine, from 0.1×lr to lr")
 	fs.IntVar(&s.StepEpochs, "step-epochs", 10, "epochs between learning-rate drops for -schedule step")
 	fs.Float64Var(&s.StepGamma, "step-gamma", 0.1, "factor of each learning-rate drop for -schedule step")
 	fs.Float64Var(&s.Momentum, "momentum", 0.9, "SGD momentum (0 for plain SGD)")
