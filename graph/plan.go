@@ -122,7 +122,8 @@ func PlanMemory(g *gorgonia.ExprGraph, keep ...*gorgonia.Node) (MemoryPlan, erro
 		dt         tensor.Dtype
 		pos, end   int // lifetime, both ends included
 		bufferSize int // elements of the output
-		size, off  int // elements reserved in the arena (a multiple of 16, 64 bytes for float32) and where
+		size       int // elements reserved in the arena, a multiple of 16 (64 bytes of float32)
+		off        int // offset in the arena, in elements
 	}
 	var items []*item
 	for i, n := range order {
