@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/pkg/errors"
 
@@ -28,7 +29,7 @@ import (
 func main() {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/predict -model DIR [flags] IMAGE... | FOLDER\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/predict -model DIR [flags] IMAGE... | FOLDER\n\nThe exit status is 1 when any image was skipped.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	model := fs.String("model", "", "output folder of cmd/train (its best.safetensors, else latest.safetensors) or a checkpoint file (required)")
@@ -59,8 +60,12 @@ func main() {
 				fail(err)
 			}
 			if labelled {
-				if err := m.evaluateFolder(os.Stdout, fs.Arg(0), *asJSON); err != nil {
+				skipped, err := m.evaluateFolder(os.Stdout, fs.Arg(0), *asJSON)
+				if err != nil {
 					fail(err)
+				}
+				if skipped > 0 {
+					os.Exit(1)
 				}
 				return
 			}
@@ -68,7 +73,7 @@ func main() {
 			paths = files
 		}
 	}
-	// Exit with status 1 when any image was skipped, so that scripts notice.
+	// Exit with status 1 when any image was skipped, so that scripts notice (a class folder does the same).
 	if failed := m.classify(os.Stdout, os.Stderr, paths, *top, *asJSON); failed > 0 {
 		os.Exit(1)
 	}
@@ -207,13 +212,18 @@ func (m *model) classify(out, errOut io.Writer, paths []string, top int, asJSON 
 	}
 	for _, p := range paths {
 		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			fmt.Fprintf(errOut, "skipped %s: no such file (a shell pattern that matches nothing is passed on as it is)\n", p)
+			hint := ""
+			if strings.ContainsAny(p, "*?[") {
+				hint = " (a shell pattern that matches nothing is passed on as it is)"
+			}
+			fmt.Fprintf(errOut, "skipped %s: no such file%s\n", p, hint)
 			failed++
 			continue
 		}
 		img, err := dataset.Preprocess(p, cfg)
 		if err != nil {
-			fmt.Fprintf(errOut, "skipped: %v\n", err)
+			// The cause without the "decode PATH" wrapper, so every skip reads "skipped PATH: reason".
+			fmt.Fprintf(errOut, "skipped %s: %v\n", p, errors.Cause(err))
 			failed++
 			continue
 		}
@@ -264,8 +274,14 @@ type folderReport struct {
 	Classes   []string      `json:"classes"`
 	PerClass  []classResult `json:"per_class"`
 	Confusion [][]int       `json:"confusion"`
+	Skipped   []skippedFile `json:"skipped,omitempty"`
 	// ReportedValAccuracy is the validation accuracy that training reported for the checkpoint.
 	ReportedValAccuracy *float64 `json:"reported_val_accuracy,omitempty"`
+}
+
+type skippedFile struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 type classResult struct {
@@ -275,11 +291,12 @@ type classResult struct {
 }
 
 // evaluateFolder classifies a folder with one subfolder per class and prints the accuracy,
-// the per-class accuracy and the confusion matrix, as text or as one JSON object.
-func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) error {
+// the per-class accuracy and the confusion matrix, as text or as one JSON object. It returns the
+// number of files skipped because they could not be read.
+func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) (int, error) {
 	src, err := dataset.FromFolder(dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	// Map the folder's classes onto the model's by name.
 	index := map[string]int{}
@@ -288,12 +305,12 @@ func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) error {
 	}
 	for _, c := range src.Classes {
 		if _, ok := index[c]; !ok {
-			return errors.Errorf("%s has class folder %q, which the model does not know; its classes are %v", dir, c, m.classes)
+			return 0, errors.Errorf("%s has class folder %q, which the model does not know; its classes are %v", dir, c, m.classes)
 		}
 	}
 	loader, err := dataset.NewLoader(src, m.config())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	matrix := make([][]int, len(m.classes))
 	for i := range matrix {
@@ -308,7 +325,7 @@ func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) error {
 		}
 		logits, err := m.pred.Logits(b.X, b.N)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for i, row := range logits {
 			truth := index[src.Classes[b.Labels[i]]]
@@ -321,20 +338,25 @@ func (m *model) evaluateFolder(out io.Writer, dir string, asJSON bool) error {
 			matrix[truth][best]++
 		}
 	}
-	for _, s := range loader.Skipped() {
+	skipped := loader.Skipped()
+	for _, s := range skipped {
 		fmt.Fprintf(os.Stderr, "skipped %s: %s\n", s.Path, s.Reason)
 	}
 	if asJSON {
-		return json.NewEncoder(out).Encode(m.folderReport(dir, matrix))
+		r := m.folderReport(dir, matrix)
+		for _, s := range skipped {
+			r.Skipped = append(r.Skipped, skippedFile{Path: s.Path, Reason: s.Reason})
+		}
+		return len(skipped), json.NewEncoder(out).Encode(r)
 	}
 	fmt.Fprintf(out, "model %s on %s:\n", m.path, dir)
 	if err := report.PrintConfusion(out, m.classes, matrix); err != nil {
-		return err
+		return 0, err
 	}
 	if m.valAcc >= 0 {
 		fmt.Fprintf(out, "training reported a validation accuracy of %.2f%% for this checkpoint\n", 100*m.valAcc)
 	}
-	return nil
+	return len(skipped), nil
 }
 
 // folderReport summarizes a confusion matrix over the model's classes.

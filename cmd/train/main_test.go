@@ -295,9 +295,10 @@ func TestPredictReproducesValidationAccuracy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := rows[best.Info.Epoch-1].ValAcc
+	// The folder holds one broken file, which predict skips, names and counts in its exit status.
 	stdout, stderr, err := runCmd(t, "predict", "-model", out, val)
-	if err != nil {
-		t.Fatalf("predict: %v\n%s", err, stderr)
+	if err == nil || !strings.Contains(stderr, "broken.jpg") {
+		t.Errorf("predict on a folder with a broken file: err %v, stderr %q; want exit status 1 and broken.jpg named", err, stderr)
 	}
 	line := fmt.Sprintf("Overall accuracy: %.2f%%", 100*want)
 	if !strings.Contains(stdout, line) {
@@ -306,8 +307,8 @@ func TestPredictReproducesValidationAccuracy(t *testing.T) {
 
 	// The same evaluation as one JSON object.
 	stdout, stderr, err = runCmd(t, "predict", "-model", out, "-json", val)
-	if err != nil {
-		t.Fatalf("predict -json: %v\n%s", err, stderr)
+	if err == nil {
+		t.Errorf("predict -json on a folder with a broken file exited with status 0, want 1; stderr %q", stderr)
 	}
 	var got struct {
 		Images    int      `json:"images"`
@@ -315,12 +316,18 @@ func TestPredictReproducesValidationAccuracy(t *testing.T) {
 		Classes   []string `json:"classes"`
 		Confusion [][]int  `json:"confusion"`
 		Reported  *float64 `json:"reported_val_accuracy"`
+		Skipped   []struct {
+			Path string `json:"path"`
+		} `json:"skipped"`
 	}
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("predict -json on a class folder printed %q: %v", stdout, err)
 	}
 	if got.Images != 28 || math.Abs(got.Accuracy-want) > 1e-9 || len(got.Confusion) != 2 || got.Reported == nil {
 		t.Errorf("predict -json: %+v; want 28 images, accuracy %v, a 2×2 matrix and the reported accuracy", got, want)
+	}
+	if len(got.Skipped) != 1 || filepath.Base(got.Skipped[0].Path) != "broken.jpg" {
+		t.Errorf("predict -json lists skipped files %+v, want broken.jpg", got.Skipped)
 	}
 }
 

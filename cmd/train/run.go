@@ -410,6 +410,6 @@ func stepMemory(p graph.MemoryPlan) string {
 		}
 		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
 	}
-	return fmt.Sprintf("activations and gradients share %s (%s without sharing); weights, optimizer state and cached images come on top",
+	return fmt.Sprintf("activations and gradients use %s together (%s with a buffer each); weights, optimizer state and cached images come on top",
 		mb(p.ArenaBytes), mb(p.SeparateBytes))
 }
