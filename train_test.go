@@ -199,9 +199,9 @@ func TestOverfitRealImages(t *testing.T) {
 }
 
 // TestTrainerPlanMatchesPlainGraph checks the memory plan on ResNet-50's bottleneck blocks and
-// projection shortcuts: the trainer's planned graph must give the same loss and gradients, bit
-// for bit, as the same network in a graph without a plan, whose gradients TestGoldenForward
-// compares with PyTorch.
+// projection shortcuts. The trainer's planned graph must give the same loss and gradients, bit
+// for bit, as the same network in a graph without a plan. TestGoldenForward compares such
+// unplanned gradients with PyTorch.
 func TestTrainerPlanMatchesPlainGraph(t *testing.T) {
 	const batch, size = 4, 32
 	tr, err := NewTrainer(TrainConfig{

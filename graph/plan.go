@@ -25,11 +25,11 @@ type MemoryPlan struct {
 }
 
 func (p MemoryPlan) String() string {
-	return fmt.Sprintf("%d outputs in a %s arena (%s with a buffer each)", p.Planned, byteSize(p.ArenaBytes), byteSize(p.SeparateBytes))
+	return fmt.Sprintf("%d outputs in a %s arena (%s with a buffer each)", p.Planned, ByteSize(p.ArenaBytes), ByteSize(p.SeparateBytes))
 }
 
-// byteSize formats n bytes in GB, MB or kB (powers of 1000).
-func byteSize(n int64) string {
+// ByteSize formats n bytes in GB, MB or kB (powers of 1000).
+func ByteSize(n int64) string {
 	switch {
 	case n >= 1e9:
 		return fmt.Sprintf("%.2f GB", float64(n)/1e9)

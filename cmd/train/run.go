@@ -404,12 +404,6 @@ func confusion(classes int, labels, predictions []int) [][]int {
 
 // stepMemory describes the memory plan of a training step for the run table.
 func stepMemory(p graph.MemoryPlan) string {
-	mb := func(n int64) string {
-		if n < 10e6 {
-			return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-		}
-		return fmt.Sprintf("%.0f MB", float64(n)/1e6)
-	}
 	return fmt.Sprintf("activations and gradients use %s together (%s with a buffer each); weights, optimizer state and cached images come on top",
-		mb(p.ArenaBytes), mb(p.SeparateBytes))
+		graph.ByteSize(p.ArenaBytes), graph.ByteSize(p.SeparateBytes))
 }
