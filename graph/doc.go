@@ -8,8 +8,8 @@
 // one run to the next (see Buffer): a training loop allocates its activations once. A value
 // read from a node is therefore valid until the next run of the machine. PlanMemory goes
 // further and lets outputs whose lifetimes do not overlap share one arena, which keeps a
-// training step's peak memory below PyTorch's in docs/benchmarks.md. The trainer and predictor of the root package
-// plan their graphs.
+// training step's peak memory below PyTorch's in docs/benchmarks.md. The trainer and predictor
+// of the root package plan their graphs.
 //
 // Mode is the training/inference switch read at run time by dropout here and batch
 // normalization in the root package.
